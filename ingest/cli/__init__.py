@@ -1,0 +1,20 @@
+"""`dashscope-logs`: a thin click shell over the ingest library (one module per command group)."""
+
+from __future__ import annotations
+
+import click
+
+from ingest.cli.app import app
+from ingest.cli.codes import codes
+from ingest.cli.export import export_ids
+from ingest.cli.parse import formats, parse, summary
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dashscope-log-lens")
+def main() -> None:
+    """Find what failed in DashScope / Model Studio (Qwen) API logs, and why."""
+
+
+for _command in (parse, summary, formats, codes, export_ids, app):
+    main.add_command(_command)

@@ -28,6 +28,7 @@ class AppRun:
     log: Path
     answered: list[Answered]
     returncode: int
+    pending: int  # planned outcomes the app never consumed (0 when the script matched)
     stdout: str
     stderr: str
 
@@ -113,6 +114,7 @@ def run_app(spec: AppSpec, server: FakeDashScope, workdir: Path) -> AppRun:
         log=log,
         answered=list(server.answered),
         returncode=proc.returncode,
+        pending=server.pending,
         stdout=out.decode("utf-8", "replace"),
         stderr=errs.decode("utf-8", "replace"),
     )

@@ -35,6 +35,8 @@ class AppSpec:
     shows_every_attempt: bool = True
     #: the model is written in the same log record as each error
     model_in_error_record: bool = False
+    #: indexes (into ``plan``) of the failures whose request_id the log shows; None = all
+    visible_errors: tuple[int, ...] | None = None
     env: dict[str, str] = field(default_factory=dict)
     #: what the SDK does with these answers (copied into the truth file)
     notes: str = ""
@@ -145,6 +147,8 @@ OPENAI_COMPAT = AppSpec(
         err(429, "Throttling.AllocationQuota"),
         OK,  # 10 (stream)
     ],
+    # the traceback shows the id of the last attempt of each failed call only
+    visible_errors=(3, 6, 7, 10, 11, 14),
     notes=(
         "openai 1.109.1, max_retries=2, retry-after-ms: 10. Every attempt leaves an httpx INFO "
         "line 'HTTP Request: POST <url> \"HTTP/1.1 <status> <reason>\"' (no request_id); "
@@ -209,6 +213,7 @@ DS_SDK_DEBUG = AppSpec(
     ],
     output="stderr",
     shows_every_attempt=False,
+    visible_errors=(2, 4),  # the stream errors' "Stream message:" lines
     notes=(
         "only the SDK's own logging (DASHSCOPE_LOGGING_LEVEL=debug, its default format). "
         "Non-stream HTTP errors leave only the 'Request body:' line (no status, code or id): "

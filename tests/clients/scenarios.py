@@ -37,6 +37,9 @@ class AppSpec:
     model_in_error_record: bool = False
     #: indexes (into ``plan``) of the failures whose request_id the log shows; None = all
     visible_errors: tuple[int, ...] | None = None
+    #: indexes (into ``plan``) of failures whose id the log shows WITHOUT their error code
+    #: (retry lines): the parser may leave ``code`` empty for them, but not guess a wrong one
+    code_not_logged: tuple[int, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     #: what the SDK does with these answers (copied into the truth file)
     notes: str = ""
@@ -222,6 +225,52 @@ DS_SDK_DEBUG = AppSpec(
     ),
 )
 
+# dashscope 2.x Client: max_retries=2 on 408/409/429/5xx, honours retry-after-ms.
+DS_V2_CLIENT = AppSpec(
+    name="ds_v2_client",
+    script="ds_v2_client.py",
+    api="native",
+    calls=_calls(
+        [
+            "qwen-plus",
+            "qwen-plus",
+            "qwen-max",
+            "qwen-max",
+            "qwen-turbo",
+            "qwen-plus",
+            "qwen-plus",
+            "qwen-max",
+            "qwen3-coder-plus",
+        ],
+        [False, False, True, False, False, True, False, True, False],
+    ),
+    plan=[
+        err(429, "Throttling.RateQuota"),  # 1: retried, then OK
+        OK,
+        err(401, "InvalidApiKey"),  # 2
+        err(429, "Throttling.RateQuota", mid_stream=True, chunks=2),  # 3 (stream)
+        err(500, "InternalError"),  # 4: three attempts -> InternalServerError
+        err(500, "InternalError"),
+        err(500, "InternalError"),
+        OK,  # 5
+        err(400, "DataInspectionFailed"),  # 6 (stream): HTTP 400 before the stream starts
+        err(400, "Arrearage"),  # 7
+        err(500, "InternalError", mid_stream=True, chunks=0),  # 8 (stream)
+        err(503, "ModelUnavailable"),  # 9: retried, then OK
+        OK,
+    ],
+    code_not_logged=(0, 4, 5, 11),
+    notes=(
+        "dashscope 2.0.2 dashscope.Client (native protocol), max_retries=2. Every attempt has "
+        "an httpx status line; each retried attempt also has 'dashscope.v2.transport retrying "
+        "POST /services/aigc/text-generation/generation in 0.01s (attempt n/2): status <s> "
+        "(request_id=<rid>)' (status and id, no code). Final failures are tracebacks ending in "
+        "'dashscope.v2.errors.<Class>: <<Class>> <message> | code=<code> | status_code=<s> | "
+        "request_id=<rid>'; for errors that arrive mid-stream status_code is 200; Arrearage "
+        "raises PermissionDeniedError with status_code=400."
+    ),
+)
+
 APPS: dict[str, AppSpec] = {
-    a.name: a for a in (DS_NATIVE, DS_STREAM, OPENAI_COMPAT, JSONL, DS_SDK_DEBUG)
+    a.name: a for a in (DS_NATIVE, DS_STREAM, OPENAI_COMPAT, JSONL, DS_SDK_DEBUG, DS_V2_CLIENT)
 }

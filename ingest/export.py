@@ -1,0 +1,196 @@
+"""What to hand to Alibaba Cloud support: a request_id CSV and a Markdown ticket summary.
+
+Both are pure functions of an (already filtered) events frame, so the dashboard's downloads and
+``dashscope-logs export-ids`` produce the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pandas as pd
+
+from ingest.queries import errors_only, failures_without_request_id, format_time
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "request_id",
+    "time_utc",
+    "time_local",
+    "status",
+    "code",
+    "message",
+    "model",
+    "source_line",
+)
+#: a cell starting with one of these is a formula to Excel / LibreOffice / Google Sheets
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: request_ids listed per code in the ticket before "and N more"
+TICKET_IDS_PER_CODE = 20
+CSV_NAME = "request_ids.csv"
+
+
+def neutralise_cell(value: str) -> str:
+    """Prefix a leading formula character with ``'`` so a spreadsheet shows it as text."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def _iso(ts: pd.Series, tz: str) -> pd.Series:
+    """ISO 8601 with milliseconds and a ``+hh:mm`` offset, vectorised."""
+    local = ts.dt.tz_convert(tz)
+    body = local.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3]
+    offset = local.dt.strftime("%z")
+    out: pd.Series = body + offset.str[:3] + ":" + offset.str[3:]
+    return out
+
+
+def request_id_rows(events: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """The CSV's rows as a frame (strings, not yet neutralised), oldest first."""
+    errs = errors_only(events)
+    errs = errs.loc[errs["request_id"].notna().to_numpy(dtype=bool)]
+    errs = errs.sort_values(["timestamp", "source", "line"], kind="stable")
+    status = errs["status_code"].astype("Int32").astype("string").fillna("")
+    return pd.DataFrame(
+        {
+            "request_id": errs["request_id"].astype("string"),
+            "time_utc": _iso(errs["timestamp"], "UTC"),
+            "time_local": _iso(errs["timestamp"], tz),
+            "status": status,
+            "code": errs["code"].astype("string").fillna(""),
+            "message": errs["message"].astype("string").fillna(""),
+            "model": errs["model"].astype("string").fillna(""),
+            "source_line": errs["source"].astype("string").fillna("")
+            + ":"
+            + errs["line"].astype("string"),
+        }
+    ).reset_index(drop=True)
+
+
+def request_ids_csv(events: pd.DataFrame, tz: str, *, bom: bool = False) -> bytes:
+    """Error events that have a request_id as CSV (UTF-8; ``bom=True`` for Excel).
+
+    Columns: request_id, time_utc, time_local (ISO with the zone's offset), status, code,
+    message, model, source_line. Every cell a spreadsheet would execute is neutralised.
+    """
+    rows = request_id_rows(events, tz)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    columns = [rows[c].fillna("").tolist() for c in CSV_COLUMNS]
+    for record in zip(*columns, strict=True):
+        writer.writerow([neutralise_cell(str(v)) for v in record])
+    data = buf.getvalue().encode("utf-8")
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+
+
+def escape_markdown(text: str) -> str:
+    """Log text made inert in Markdown: specials backslash-escaped, newlines flattened."""
+    flat = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def _window(ts: pd.Series, tz: str) -> str:
+    return f"{format_time(ts.min(), tz)} — {format_time(ts.max(), tz)}"
+
+
+def ticket_markdown(
+    events: pd.DataFrame,
+    tz: str,
+    filters_description: str,
+    *,
+    ids_per_code: int = TICKET_IDS_PER_CODE,
+) -> str:
+    """A support-ticket summary grouped by error code, ready to paste into an Alibaba Cloud ticket.
+
+    For each code (most frequent first): count, HTTP status, time window in ``tz`` with its
+    offset, models, a sample message and the request_ids (at most ``ids_per_code``, then
+    "and N more" pointing at the CSV). Failures without a request_id get their own section
+    saying what to send instead. Log text is escaped; request_ids sit in code blocks.
+    """
+    errs = errors_only(events)
+    with_id = errs.loc[errs["request_id"].notna().to_numpy(dtype=bool)]
+    lines: list[str] = [
+        "# DashScope API 调用失败摘要 / DashScope API failure summary",
+        "",
+        f"- 筛选条件 / Filters: {escape_markdown(filters_description)}",
+        f"- 时区 / Time zone: {tz}",
+    ]
+    if errs.empty:
+        lines += ["", "没有失败的调用。 / No failed calls in this selection.", ""]
+        return "\n".join(lines)
+    lines += [
+        f"- 时间范围 / Time window: {_window(errs['timestamp'], tz)}",
+        f"- 失败调用 / Failed calls: {len(errs)} "
+        f"({len(with_id)} with request_id, {len(errs) - len(with_id)} without)",
+        f"- 不同的 request_id / Distinct request_ids: {with_id['request_id'].nunique()}",
+        "",
+        "## 按错误码 / By error code",
+    ]
+    code = errs["code"].astype("string").fillna("(no code)")
+    for name, count in code.value_counts().items():
+        group = errs.loc[(code == name).to_numpy(dtype=bool)]
+        statuses = group["status_code"].dropna().astype(int).value_counts()
+        status_text = ", ".join(str(s) for s in statuses.index) or "?"
+        models = group["model"].astype("string").fillna("(unknown)").value_counts()
+        model_text = ", ".join(f"{escape_markdown(str(m))} ({n})" for m, n in models.items())
+        message = group["message"].astype("string").dropna()
+        ids = (
+            group.loc[group["request_id"].notna().to_numpy(dtype=bool)]
+            .sort_values("timestamp", kind="stable")["request_id"]
+            .drop_duplicates()
+            .astype(str)
+            .tolist()
+        )
+        lines += [
+            "",
+            f"### {escape_markdown(str(name))} (HTTP {status_text}): {count}",
+            "",
+            f"- 时间 / Window: {_window(group['timestamp'], tz)}",
+            f"- 模型 / Models: {model_text}",
+        ]
+        if len(message):
+            lines.append(f"- 错误信息 / Message: {escape_markdown(str(message.iloc[0]))}")
+        if ids:
+            shown = ids[:ids_per_code]
+            lines += [f"- request_id ({len(shown)} / {len(ids)}):", "", "```"]
+            lines += [i.replace("`", "'") for i in shown]
+            lines.append("```")
+            if len(ids) > len(shown):
+                lines.append(
+                    f"…and {len(ids) - len(shown)} more (另有 {len(ids) - len(shown)} 个): "
+                    f"see the attached CSV ({CSV_NAME})."
+                )
+        else:
+            lines.append("- request_id: none logged (see below)")
+    missing = failures_without_request_id(events)
+    if not missing.empty:
+        lines += [
+            "",
+            "## 没有 request_id 的失败 / Failures without a request_id",
+            "",
+            "Support cannot look these calls up by id. For each row send the time window "
+            "(with the time zone), the model, the count, your account UID / workspace and the "
+            "endpoint region (Beijing or Singapore). "
+            "这些调用没有 request_id：请提供时间范围（含时区）、模型、次数、账号 UID / 业务空间"
+            "以及调用的地域（北京或新加坡）。",
+            "",
+            "| code | HTTP | model | count | first | last |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in missing.itertuples(index=False):
+            lines.append(
+                f"| {escape_markdown(str(row.code))} | {row.status} "
+                f"| {escape_markdown(str(row.model))} | {row.count} "
+                f"| {format_time(pd.Timestamp(str(row.first_seen)), tz)} "
+                f"| {format_time(pd.Timestamp(str(row.last_seen)), tz)} |"
+            )
+    lines += [
+        "",
+        f"完整列表见附件 {CSV_NAME}。 / The full list is in the attached {CSV_NAME}.",
+        "",
+    ]
+    return "\n".join(lines)

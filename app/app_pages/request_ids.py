@@ -1,0 +1,104 @@
+"""Request IDs: the failing request_ids to hand to support, failures without one, the exports."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import data, shell
+from app.app_pages.common import filtered, local_times
+from app.i18n import t
+from ingest import export, queries
+
+#: rows sent to the browser table; the CSV always has all of them
+MAX_ROWS = 5000
+
+
+def render() -> None:
+    st.title(t("page_request_ids"))
+    dataset = shell.current()
+    if dataset is None:
+        shell.no_data()
+        return
+    body(dataset)
+
+
+@st.fragment
+def body(dataset: data.Dataset) -> None:
+    view = filtered(dataset)
+    tz = view.tz
+
+    st.subheader(t("rid_title"))
+    st.caption(t("rid_help"))
+    needle = st.text_input(t("rid_search"), key="rid_search").strip()
+    ids = queries.top_request_ids(view.events)
+    if needle:
+        ids = ids.loc[ids["request_id"].astype(str).str.contains(needle, case=False, regex=False)]
+    shown = local_times(ids.head(MAX_ROWS), ["first_seen", "last_seen"], tz)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key="request_ids_table",
+        column_config={
+            "request_id": t("col_request_id"),
+            "mentions": t("col_mentions"),
+            "first_seen": st.column_config.DatetimeColumn(f"{t('col_first')} ({tz})"),
+            "last_seen": st.column_config.DatetimeColumn(f"{t('col_last')} ({tz})"),
+            "status": t("col_status"),
+            "code": t("col_code"),
+            "message": t("col_message"),
+            "model": t("col_model"),
+            "where": t("col_where"),
+        },
+    )
+    st.caption(t("rid_shown", shown=f"{len(shown):,}", total=f"{len(ids):,}"))
+
+    st.subheader(t("no_rid"))
+    missing = queries.failures_without_request_id(view.events)
+    if missing.empty:
+        st.write(t("no_rid_none"))
+    else:
+        st.caption(t("no_rid_help"))
+        st.dataframe(
+            local_times(missing, ["first_seen", "last_seen"], tz),
+            hide_index=True,
+            key="no_request_id_table",
+            column_config={
+                "code": t("col_code"),
+                "status": t("col_status"),
+                "model": t("col_model"),
+                "count": t("col_count"),
+                "first_seen": st.column_config.DatetimeColumn(f"{t('col_first')} ({tz})"),
+                "last_seen": st.column_config.DatetimeColumn(f"{t('col_last')} ({tz})"),
+                "where": t("col_where"),
+            },
+        )
+
+    st.subheader(t("export"))
+    st.caption(t("export_note"))
+    events = view.events
+    description = view.filters.describe(tz)
+    ticket = export.ticket_markdown(events, tz, description)
+    left, right = st.columns([1, 2])
+    with left:
+        st.download_button(
+            t("export_csv"),
+            data=lambda: export.request_ids_csv(events, tz, bom=True),
+            file_name=export.CSV_NAME,
+            mime="text/csv",
+            key="export_request_ids",
+            on_click="ignore",
+        )
+        st.download_button(
+            t("export_ticket"),
+            data=ticket,
+            file_name="dashscope-ticket.md",
+            mime="text/markdown",
+            key="export_ticket",
+            on_click="ignore",
+        )
+    with right:
+        st.caption(t("ticket_preview"))
+        st.code(ticket, language="markdown", height=320)
+
+
+render()

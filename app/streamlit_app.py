@@ -1,0 +1,28 @@
+"""DashScope log lens: the router. Language, log source and parse report live in the sidebar.
+
+Run it with ``dashscope-logs app [PATH...]`` (or ``make run``); paths after ``--`` are read from
+``sys.argv``. Pages are in ``app_pages/``; each draws the shared filters in the sidebar.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import shell
+from app.i18n import t
+
+st.set_page_config(page_title="DashScope log lens", page_icon="🔎", layout="wide")
+
+shell.language_picker()
+page = st.navigation(
+    [
+        st.Page(
+            "app_pages/overview.py", title=t("page_overview"), url_path="overview", default=True
+        ),
+        st.Page("app_pages/throttling.py", title=t("page_throttling"), url_path="throttling"),
+        st.Page("app_pages/request_ids.py", title=t("page_request_ids"), url_path="request_ids"),
+        st.Page("app_pages/catalogue.py", title=t("page_catalogue"), url_path="catalogue"),
+    ]
+)
+shell.pick_source()
+page.run()

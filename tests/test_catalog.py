@@ -24,6 +24,7 @@ from ingest.catalog.markdown import (
     BEGIN,
     END,
     extract_block,
+    main,
     render_catalogue_markdown,
     replace_block,
 )
@@ -783,6 +784,20 @@ def test_replace_block_round_trip():
     assert replace_block(updated, block) == updated
     with pytest.raises(ValueError, match="markers"):
         replace_block("no markers here\n", block)
+
+
+def test_markdown_command_rewrites_and_checks_the_block(tmp_path: Path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Project\n\n{BEGIN}\nstale\n{END}\n\nmore\n", "utf-8")
+    assert main([str(readme), "--check"]) == 1
+    assert main([str(readme)]) == 0
+    text = readme.read_text("utf-8")
+    assert extract_block(text) == render_catalogue_markdown(CAT)
+    assert text.endswith(f"{END}\n\nmore\n")
+    assert main([str(readme), "--check"]) == 0
+    readme.write_text("no markers\n", "utf-8")
+    assert main([str(readme)]) == 1
+    assert main([]) == 2
 
 
 def test_readme_shows_the_current_catalogue(repo: Path):

@@ -35,7 +35,7 @@ def render_catalogue_markdown(catalogue: Catalogue) -> str:
             status += " (" + ", ".join(str(s) for s in e.other_statuses) + ")"
         code = f"`{e.code}`"
         if e.aliases:
-            code += " " + ", ".join(f"`{a}`" for a in e.aliases)
+            code += " (" + ", ".join(f"`{a}`" for a in e.aliases) + ")"
         lines.append(
             "| "
             + " | ".join(
@@ -53,8 +53,8 @@ def render_catalogue_markdown(catalogue: Catalogue) -> str:
         )
     lines.append("")
     lines.append(
-        f"{len(catalogue.entries)} entries. Status in brackets: other statuses the code is "
-        "documented with. Source: table = the original reference table, docs = Alibaba's public "
+        f"{len(catalogue.entries)} entries. Code in brackets: aliases (OpenAI-compatible codes, SDK "
+        "names). Status in brackets: other statuses the code is documented with. Source: table = the original reference table, docs = Alibaba's public "
         "error page, SDK = produced by a client library. Generated from "
         "`ingest/catalog/codes.toml` by `python -m ingest.catalog.markdown README.md`."
     )

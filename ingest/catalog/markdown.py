@@ -53,10 +53,11 @@ def render_catalogue_markdown(catalogue: Catalogue) -> str:
         )
     lines.append("")
     lines.append(
-        f"{len(catalogue.entries)} entries. Code in brackets: aliases (OpenAI-compatible codes, SDK "
-        "names). Status in brackets: other statuses the code is documented with. Source: table = the original reference table, docs = Alibaba's public "
-        "error page, SDK = produced by a client library. Generated from "
-        "`ingest/catalog/codes.toml` by `python -m ingest.catalog.markdown README.md`."
+        f"{len(catalogue.entries)} entries. Code in brackets: aliases (OpenAI-compatible codes, "
+        "SDK names). Status in brackets: other statuses the code is documented with. Source: "
+        "table = the original reference table, docs = Alibaba's public error page, SDK = "
+        "produced by a client library. Generated from `ingest/catalog/codes.toml` by "
+        "`python -m ingest.catalog.markdown README.md`."
     )
     return "\n".join(lines) + "\n"
 

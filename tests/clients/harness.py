@@ -77,6 +77,7 @@ def run_app(spec: AppSpec, server: FakeDashScope, workdir: Path) -> AppRun:
     """Plan the server, run ``spec``'s app to completion, return its log and the record."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"{spec.name}.log"
+    log.unlink(missing_ok=True)  # apps log in append mode: one run per log
     calls = workdir / f"{spec.name}.calls.json"
     calls.write_text(json.dumps(spec.calls, ensure_ascii=False), encoding="utf-8")
     base = server.native_base if spec.api == "native" else server.compat_base

@@ -43,10 +43,7 @@ def coerce_events(frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     n = len(frame)
     for col, dtype in EVENT_DTYPES.items():
-        if col in frame.columns:
-            s = frame[col]
-        else:
-            s = pd.Series([None] * n, index=frame.index)
+        s = frame[col] if col in frame.columns else pd.Series([None] * n, index=frame.index)
         if col == "timestamp":
             s = pd.to_datetime(s, utc=True, errors="coerce").astype(dtype)
         elif col in ("is_error",):

@@ -1,0 +1,197 @@
+"""One row per API call outcome: merge the mentions of one failure, keep each retried attempt.
+
+The rules (client-log-formats.md sections 6.2 and 7):
+- ``detail`` events (a body or an exception with code/message/request_id) with the same
+  request_id are one outcome; without a request_id, the same status, code and message within a
+  few seconds and a few records are one outcome (an ERROR line, its traceback, a re-raise).
+- ``transport`` events (httpx / SDK status lines, one per attempt) are calls of their own. The
+  last one before a ``detail`` event of a compatible status describes the same attempt and is
+  absorbed into it, so the final attempt is not counted twice.
+- ``retry`` notices (openai ``Retrying request``, tenacity warnings) mark a failed attempt: they
+  join the transport line of that attempt when there is one, else they are the attempt.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ingest.schema import EVENT_COLUMNS, coerce_events, empty_events
+from ingest.timestamps import to_iso, to_utc
+
+WINDOW_SECONDS = 30.0
+WINDOW_LINES = 400
+
+
+@dataclass
+class _Row:
+    fields: dict[str, Any]
+    role: str
+    seconds: float | None  # rough epoch seconds, for windows only
+    claimed: bool = False  # a transport line already joined to a retry notice
+    absorbed: bool = False
+
+
+def _rough_seconds(iso: str) -> float | None:
+    """Wall-clock seconds of an ISO prefix (offset ignored): only compared within one file."""
+    try:
+        return float(pd.Timestamp(iso).tz_localize(None).timestamp())
+    except (ValueError, TypeError):
+        return None
+
+
+def _near(a: _Row, b: _Row, line_a: int, line_b: int, seconds: float = WINDOW_SECONDS) -> bool:
+    if abs(line_a - line_b) > WINDOW_LINES:
+        return False
+    if a.seconds is not None and b.seconds is not None:
+        return abs(a.seconds - b.seconds) <= seconds
+    return True
+
+
+def _fill(dst: dict[str, Any], src: dict[str, Any]) -> None:
+    for key in (
+        "status_code",
+        "logged_status",
+        "code",
+        "raw_code",
+        "message",
+        "request_id",
+        "model",
+        "category",
+        "retryable",
+        "ts",
+    ):
+        if dst.get(key) is None and src.get(key) is not None:
+            dst[key] = src[key]
+
+
+_SECONDS_CACHE: dict[str, float | None] = {}
+
+
+def _seconds(iso: str | None) -> float | None:
+    if iso is None:
+        return None
+    key = iso[:19]
+    if key not in _SECONDS_CACHE:
+        if len(_SECONDS_CACHE) > 100_000:
+            _SECONDS_CACHE.clear()
+        _SECONDS_CACHE[key] = _rough_seconds(key)
+    return _SECONDS_CACHE[key]
+
+
+@dataclass
+class EventCollector:
+    """Collects the normalized events of one file, in log order, applying the merge rules."""
+
+    source: str
+    rows: list[_Row] = field(default_factory=list)
+    _by_rid: dict[tuple[str, bool], _Row] = field(default_factory=dict)
+    _transports: deque[_Row] = field(default_factory=lambda: deque(maxlen=32))
+
+    def add(self, ev: dict[str, Any], line: int) -> None:
+        ev["ts"] = to_iso(ev.get("ts"))
+        ev["line"] = line
+        ev["mentions"] = 1
+        role = ev.get("role", "detail")
+        row = _Row(ev, role, _seconds(ev["ts"]))
+        rid = ev.get("request_id")
+        if rid is not None:
+            prior = self._by_rid.get((rid, bool(ev["is_error"])))
+            if prior is not None and not prior.absorbed:
+                self._merge(prior, row)
+                return
+        if role == "retry":
+            target = self._last_transport(row, line, unclaimed=True, want_error=True)
+            if target is not None:
+                target.claimed = True
+                self._merge(target, row)
+                return
+        elif role == "detail":
+            if rid is None and ev["is_error"]:
+                # only the records just before: two calls failing alike are two outcomes
+                for prior in self.rows[-2:]:
+                    pf = prior.fields
+                    if (
+                        prior.role == "detail"
+                        and not prior.absorbed
+                        and pf.get("request_id") is None
+                        and pf.get("code") == ev.get("code")
+                        and pf.get("status_code") == ev.get("status_code")
+                        and (pf.get("model") is None or ev.get("model") in (None, pf.get("model")))
+                        and (pf.get("message") or "")[:80] == (ev.get("message") or "")[:80]
+                        and _near(prior, row, pf["line"], line, seconds=5.0)
+                    ):
+                        self._merge(prior, row)
+                        return
+            target = self._last_transport(row, line, unclaimed=True, want_error=None)
+            if target is not None and self._compatible(target.fields, ev):
+                target.absorbed = True
+                self._transports.remove(target)
+                tf = target.fields
+                ev["mentions"] += tf["mentions"]
+                if ev.get("status_from_class") and tf.get("logged_status") is not None:
+                    # "InternalServerError" says 5xx; the transport line has the exact status
+                    ev["logged_status"] = ev["status_code"] = tf["logged_status"]
+                _fill(ev, tf)
+                # the outcome is first mentioned where the transport line stands
+                ev["line"], ev["ts"] = tf["line"], tf["ts"] or ev["ts"]
+                row.seconds = target.seconds if target.seconds is not None else row.seconds
+        self.rows.append(row)
+        if rid is not None:
+            self._by_rid[(rid, bool(ev["is_error"]))] = row
+        if role == "transport":
+            self._transports.append(row)
+
+    def _last_transport(
+        self, row: _Row, line: int, *, unclaimed: bool, want_error: bool | None
+    ) -> _Row | None:
+        for t in reversed(self._transports):
+            if t.absorbed or (unclaimed and t.claimed):
+                continue
+            if want_error is not None and bool(t.fields["is_error"]) != want_error:
+                continue
+            if not _near(t, row, t.fields["line"], line):
+                return None
+            return t
+        return None
+
+    @staticmethod
+    def _compatible(transport: dict[str, Any], detail: dict[str, Any]) -> bool:
+        t_status = transport.get("logged_status")
+        if transport.get("request_id") and detail.get("request_id"):
+            return bool(transport["request_id"] == detail["request_id"])
+        if not detail["is_error"]:
+            return t_status is not None and 200 <= t_status < 300
+        if t_status is None:
+            return True
+        if t_status in (detail.get("logged_status"), detail.get("status_code")):
+            return True
+        if detail.get("status_from_class") and detail.get("logged_status") is not None:
+            return bool(t_status // 100 == detail["logged_status"] // 100)
+        # an error that arrived mid-stream: the HTTP exchange itself said 200
+        return t_status == 200 and detail.get("logged_status") in (None, 200, 400)
+
+    @staticmethod
+    def _merge(into: _Row, other: _Row) -> None:
+        into.fields["mentions"] += other.fields["mentions"]
+        _fill(into.fields, other.fields)
+
+    def frame(self, tz: str) -> pd.DataFrame:
+        rows = [r.fields for r in self.rows if not r.absorbed]
+        if not rows:
+            return empty_events()
+        data: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
+        for ev in rows:
+            for col in EVENT_COLUMNS:
+                if col == "timestamp":
+                    data[col].append(ev.get("ts"))
+                elif col == "source":
+                    data[col].append(self.source)
+                else:
+                    data[col].append(ev.get(col))
+        frame = pd.DataFrame(data)
+        frame["timestamp"] = to_utc(data["timestamp"], tz)
+        return coerce_events(frame)

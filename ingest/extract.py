@@ -1,0 +1,214 @@
+"""Find structured bodies inside free text and read fields from them by key aliases.
+
+The principle (../shared/reference/client-log-formats.md, section 6.3): scan for balanced braces,
+then try JSON, then a Python literal (``repr`` of an SDK response or of an openai error body),
+then an unescape-and-retry loop, then a field regex. Field names come from ``fields.toml``, so a
+new key spelling is a data change.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+MAX_OBJECT_CHARS = 1 << 20
+_SPECIAL = re.compile(r"""[{}"'\\]""")
+
+
+def balanced_objects(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Yield (begin, end) spans of top-level balanced ``{...}`` objects in ``text``.
+
+    Quotes of either kind are honoured (JSON and Python repr), backslash escapes too. An object
+    that never closes ends the scan at its opening brace + 1 (a truncated paste).
+    """
+    pos = text.find("{", start)
+    n = len(text)
+    while pos != -1 and pos < n:
+        depth = 0
+        quote = ""
+        end = -1
+        for m in _SPECIAL.finditer(text, pos):
+            ch = m.group()
+            i = m.start()
+            if i - pos > MAX_OBJECT_CHARS:
+                break
+            if quote:
+                if ch == "\\":
+                    continue  # handled by skipping via regex below
+                if ch == quote and not _escaped(text, i):
+                    quote = ""
+                continue
+            if ch in "\"'":
+                # an apostrophe inside unquoted text (e.g. "don't") must not open a string
+                if ch == "'" and i > 0 and text[i - 1].isalnum():
+                    continue
+                quote = ch
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    end = i + 1
+                    break
+        if end == -1:
+            pos = text.find("{", pos + 1)
+            continue
+        yield pos, end
+        pos = text.find("{", end)
+
+
+def _escaped(text: str, i: int) -> bool:
+    k = i - 1
+    count = 0
+    while k >= 0 and text[k] == "\\":
+        count += 1
+        k -= 1
+    return count % 2 == 1
+
+
+_PY_LITERAL_HINT = re.compile(r"'|\bNone\b|\bTrue\b|\bFalse\b")
+
+
+def parse_object(body: str) -> dict[str, Any] | None:
+    """Parse a JSON object or Python dict literal tolerantly; None when nothing works."""
+    if len(body) > MAX_OBJECT_CHARS:
+        return None
+    for candidate in _candidates(body):
+        try:
+            value = orjson.loads(candidate)
+        except orjson.JSONDecodeError:
+            value = None
+            if _PY_LITERAL_HINT.search(candidate):
+                try:
+                    value = ast.literal_eval(candidate)
+                except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+                    value = None
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _candidates(body: str) -> Iterator[str]:
+    yield body
+    # escaped JSON inside JSON strings or Markdown: \" -> ", \[ -> [, doubled escapes
+    seen = {body}
+    cur = body
+    for _ in range(3):
+        nxt = cur.replace('\\\\"', '\\"') if '\\\\"' in cur else cur.replace('\\"', '"')
+        nxt = nxt.replace("\\[", "[").replace("\\]", "]").replace("\\_", "_")
+        if nxt in seen:
+            break
+        seen.add(nxt)
+        yield nxt
+        cur = nxt
+    # terminal-wrapped JSON: a newline and indentation inside a string
+    if "\n" in body:
+        yield re.sub(r"\n\s*", "", body)
+
+
+# ---------------------------------------------------------------------------------------------
+# key aliases
+
+
+@lru_cache(maxsize=1)
+def field_aliases() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """field -> alias paths (each a tuple of keys), from formats/fields.toml."""
+    path = Path(__file__).parent / "formats" / "fields.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for field, aliases in data["aliases"].items():
+        out[field] = tuple(tuple(a.split(".")) for a in aliases)
+    return out
+
+
+def _get_path(obj: dict[str, Any], path: tuple[str, ...]) -> Any:
+    cur: Any = obj
+    for key in path:
+        if not isinstance(cur, dict):
+            return None
+        if key in cur:
+            cur = cur[key]
+            continue
+        # case-insensitive fallback (RequestId, Code, Message)
+        low = key.lower()
+        for k, v in cur.items():
+            if isinstance(k, str) and k.lower() == low:
+                cur = v
+                break
+        else:
+            return None
+    return cur
+
+
+def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """Read the event fields of an object by their aliases (first alias present wins)."""
+    out: dict[str, Any] = {}
+    for field, paths in field_aliases().items():
+        for path in paths:
+            value = _get_path(obj, path)
+            if value is None or value == "" or isinstance(value, dict | list):
+                continue
+            # a bare "id" is a request id only in the compat form chatcmpl-<rid>
+            if (
+                field == "request_id"
+                and path[-1] == "id"
+                and not (isinstance(value, str) and value.startswith("chatcmpl-"))
+            ):
+                continue
+            out[field] = value
+            break
+    return out
+
+
+@lru_cache(maxsize=1)
+def _kv_key_pattern() -> re.Pattern[str]:
+    keys = sorted(
+        {p[-1] for paths in field_aliases().values() for p in paths}, key=len, reverse=True
+    )
+    alternation = "|".join(re.escape(k) for k in keys)
+    return re.compile(rf"""(?<![\w.-])["']?(?P<key>{alternation})["']?\s*[=:]\s*""")
+
+
+def kv_pairs(text: str) -> dict[str, str]:
+    """``key=value`` / ``key: value`` pairs whose keys are known aliases (first occurrence wins).
+
+    A value runs to the next known key, so unquoted messages with commas survive
+    (``message=Requests rate limit exceeded, please try again later., model=qwen-plus``).
+    """
+    out: dict[str, str] = {}
+    matches = list(_kv_key_pattern().finditer(text))
+    for i, m in enumerate(matches):
+        key = m.group("key")
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        raw = text[m.end() : end]
+        if raw[:1] in "\"'":
+            q = raw[0]
+            close = _closing_quote(raw, q)
+            val = raw[1:close] if close > 0 else raw[1:]
+        else:
+            val = raw.split("\n", 1)[0].rstrip().rstrip(",;|}]").rstrip()
+            if key not in ("message", "msg", "error_message", "errorMessage", "error_msg"):
+                val = val.split()[0] if val.split() else ""
+                val = val.rstrip(",;|)}]")
+        if key not in out and val:
+            out[key] = val
+    return out
+
+
+def _closing_quote(raw: str, q: str) -> int:
+    i = 1
+    while i < len(raw):
+        if raw[i] == "\\":
+            i += 2
+            continue
+        if raw[i] == q:
+            return i
+        i += 1
+    return -1

@@ -1,0 +1,259 @@
+"""Apply format definitions to one record and return the raw fields of each event it shows.
+
+Raw events are plain dicts with the keys: status, code, message, request_id, model, ts,
+task_status, event, error_type, format, role, error. ``ingest.normalize`` turns them into rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ingest.extract import (
+    balanced_objects,
+    field_aliases,
+    fields_from_object,
+    kv_pairs,
+    parse_object,
+)
+from ingest.formats import LogFormat
+
+RawEvent = dict[str, Any]
+#: where a record names the model outside the error body (client-log-formats.md section 6.11)
+MODEL_HINT = re.compile(
+    r"""(?:\b(?:model|model_name|modelName|Model Group)["']?\s*[=:]\s*["']?|Using model:?\s+|"""
+    r"""Failed to invoke model\s+|\b(?:Tongyi|ChatTongyi|Qwen|DashScope)\()"""
+    r"""(?P<model>[A-Za-z][\w.\-/:]*[\w])"""
+)
+PREFIX_WINDOW = 300
+MAX_NESTING = 3
+
+
+def _has_path(obj: dict[str, Any], path: tuple[str, ...]) -> bool:
+    cur: Any = obj
+    for key in path:
+        if not isinstance(cur, dict) or cur.get(key) is None:
+            return False
+        cur = cur[key]
+    return True
+
+
+def _get(obj: dict[str, Any], path: tuple[str, ...]) -> Any:
+    cur: Any = obj
+    for key in path:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(key)
+    return cur
+
+
+def _object_matches(fmt: LogFormat, obj: dict[str, Any]) -> bool:
+    if not any(all(_has_path(obj, p) for p in group) for group in fmt.requires):
+        return False
+    return all(str(_get(obj, path)) == value for path, value in fmt.where)
+
+
+class ObjectSite:
+    """A parsed structured body found in a record, with the text just before it."""
+
+    __slots__ = ("context", "obj", "prefix")
+
+    def __init__(self, prefix: str, obj: dict[str, Any], context: dict[str, Any]) -> None:
+        self.prefix = prefix
+        self.obj = obj
+        self.context = context
+
+
+def find_objects(text: str, depth: int = 0) -> list[ObjectSite]:
+    """Top-level objects of ``text``, innermost API bodies first (nested in string values)."""
+    sites: list[ObjectSite] = []
+    for begin, end in balanced_objects(text):
+        obj = parse_object(text[begin:end])
+        if obj is None:
+            obj = _loose_object(text[begin:end])
+            if not obj:
+                continue
+        prefix = text[max(0, begin - PREFIX_WINDOW) : begin]
+        if depth < MAX_NESTING:
+            for value in _string_values(obj):
+                if "{" in value:
+                    for inner in find_objects(value, depth + 1):
+                        inner.context = {**fields_from_object(obj), **inner.context}
+                        sites.append(inner)
+        sites.append(ObjectSite(prefix, obj, {}))
+    return sites
+
+
+def _string_values(obj: Any, depth: int = 0) -> Iterator[str]:
+    if depth > MAX_NESTING:
+        return
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _string_values(v, depth + 1)
+    elif isinstance(obj, list):
+        for v in obj[:50]:
+            yield from _string_values(v, depth + 1)
+    elif isinstance(obj, str):
+        yield obj
+
+
+def _loose_object(body: str) -> dict[str, Any]:
+    """Last resort for bodies no parser accepts (unescaped inner JSON, truncation): key regex."""
+    pairs = kv_pairs(body)
+    aliases = {p[-1] for paths in field_aliases().values() for p in paths}
+    return {k: v for k, v in pairs.items() if k in aliases}
+
+
+class RecordMatcher:
+    """Matches records against the registry, sharing parsed objects between object formats."""
+
+    def __init__(self, formats: Sequence[LogFormat]) -> None:
+        self.formats = tuple(formats)
+
+    def match(self, text: str, record_ts: str | None = None) -> list[RawEvent]:
+        sites: list[ObjectSite] | None = None
+        for fmt in self.formats:
+            if not any(t in text for t in fmt.triggers):
+                continue
+            if fmt.guard is not None and not fmt.guard.search(text):
+                continue
+            if fmt.exclude is not None and fmt.exclude.search(text):
+                continue
+            if fmt.kind == "object":
+                if sites is None:
+                    sites = find_objects(text)
+                events = self._objects(fmt, text, sites)
+            elif fmt.kind == "regex":
+                events = self._regex(fmt, text)
+            else:
+                events = self._kv(fmt, text)
+            if events:
+                model: str | None = None
+                for ev in events:
+                    if not ev.get("ts"):
+                        ev["ts"] = record_ts
+                    if not ev.get("model"):
+                        if model is None:
+                            hint = MODEL_HINT.search(text)
+                            model = hint.group("model") if hint else ""
+                        if model:
+                            ev["model"] = model
+                return events
+        return []
+
+    # -- per kind ------------------------------------------------------------------------------
+
+    def _regex(self, fmt: LogFormat, text: str) -> list[RawEvent]:
+        assert fmt.pattern is not None
+        out: list[RawEvent] = []
+        for m in fmt.pattern.finditer(text):
+            groups = {k: v for k, v in m.groupdict().items() if v not in (None, "")}
+            if fmt.url_pattern is not None and not fmt.url_pattern.search(groups.get("url", "")):
+                continue
+            ev: RawEvent = {}
+            cls = groups.pop("cls", None)
+            if cls is not None:
+                short = cls.rsplit(".", 1)[-1]
+                if short in fmt.class_status and "status" not in groups:
+                    ev["status"] = fmt.class_status[short]
+                    ev["status_from_class"] = True
+                if short in fmt.class_code:
+                    ev["code"] = fmt.class_code[short]
+            for key in ("status", "code", "message", "request_id", "model", "ts"):
+                if key in groups:
+                    ev[key] = groups[key].strip()
+            body = groups.get("body") or groups.get("message") or ""
+            if "{" in body:
+                for site in find_objects(body):
+                    inner = fields_from_object(site.obj)
+                    if "code" in inner or "message" in inner or "status" in inner:
+                        status = ev.get("status")
+                        ev.update({k: v for k, v in inner.items() if k != "timestamp"})
+                        if status is not None:
+                            ev["status"] = status
+                        break
+            if fmt.model_pattern is not None and "model" not in ev:
+                mm = fmt.model_pattern.search(text)
+                if mm:
+                    ev["model"] = mm.group("model")
+            if _has_evidence(fmt, ev):
+                out.append(self._finish(fmt, ev, text))
+        return out
+
+    def _objects(self, fmt: LogFormat, text: str, sites: list[ObjectSite]) -> list[RawEvent]:
+        out: list[RawEvent] = []
+        for site in sites:
+            if not _object_matches(fmt, site.obj):
+                continue
+            ev: RawEvent = {}
+            if fmt.prefix is not None:
+                pm = fmt.prefix.search(site.prefix)
+                if pm is None:
+                    continue
+                ev.update({k: v for k, v in pm.groupdict().items() if v})
+            fields = fields_from_object(site.obj)
+            for key, value in fields.items():
+                if key == "timestamp":
+                    ev["ts"] = value
+                elif key not in ev:
+                    ev[key] = value
+            for key in ("model", "timestamp"):
+                if key in site.context and (key if key != "timestamp" else "ts") not in ev:
+                    ev[key if key != "timestamp" else "ts"] = site.context[key]
+            if _has_evidence(fmt, ev):
+                out.append(self._finish(fmt, ev, text))
+        return _dedupe_within(out)
+
+    def _kv(self, fmt: LogFormat, text: str) -> list[RawEvent]:
+        pairs: dict[str, Any] = kv_pairs(text)
+        if not _object_matches(fmt, pairs):
+            return []
+        ev: RawEvent = {}
+        for key, value in fields_from_object(pairs).items():
+            ev["ts" if key == "timestamp" else key] = value
+        return [self._finish(fmt, ev, text)] if _has_evidence(fmt, ev) else []
+
+    @staticmethod
+    def _finish(fmt: LogFormat, ev: RawEvent, text: str) -> RawEvent:
+        if fmt.status_hint is not None and ev.get("status") in (None, "", 200, "200"):
+            hm = fmt.status_hint.search(text)
+            if hm:
+                if ev.get("status") not in (None, ""):
+                    ev["logged_status_hint"] = ev["status"]
+                ev["status"] = hm.group("status")
+        ev["format"] = fmt.name
+        ev["role"] = fmt.role
+        if fmt.error is not None:
+            ev["error"] = fmt.error
+        if fmt.success:
+            ev["error"] = False
+            ev["success"] = True
+
+        return ev
+
+
+def _has_evidence(fmt: LogFormat, ev: RawEvent) -> bool:
+    """An API outcome needs a status, a code, or a format that says it is a failure."""
+    if fmt.error or fmt.success or fmt.role == "retry":
+        return True
+    status = ev.get("status")
+    if isinstance(status, int) and not isinstance(status, bool):
+        return True
+    if isinstance(status, str) and status.strip().lstrip("-").isdigit():
+        return True
+    code = ev.get("code")
+    return code not in (None, "") and not isinstance(code, bool)
+
+
+def _dedupe_within(events: list[RawEvent]) -> list[RawEvent]:
+    """The same body printed twice in one record (Java's `; status body:` copy) is one event."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for ev in events:
+        key = (ev.get("request_id"), ev.get("code"), str(ev.get("status")), ev.get("message"))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(ev)
+    return out

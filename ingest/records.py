@@ -1,0 +1,137 @@
+"""Group physical lines into log records before matching.
+
+A record is an opening line plus its continuation lines: Python tracebacks, Java stack traces,
+LangChain's ``status_code: ... \\n code: ... \\n message: ...`` fields and terminal-wrapped JSON
+(../shared/reference/client-log-formats.md, section 6.1). The principle: in a file whose lines
+mostly start with a timestamp, a line that does not is a continuation of the record above; in a
+file without timestamps, only indented lines and traceback markers continue a record. A record
+without its own timestamp inherits the one of the last record that had one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+#: a timestamp at the start of a line, optionally after a bracket or a level word
+LEADING_TS = re.compile(
+    r"""^(?:\[?[A-Z]{3,8}\]?[ :]\s*)?\[?
+    (?P<ts>
+        \d{4}[-/]\d{2}[-/]\d{2}[T\ ]\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,9})*
+        (?:\s?(?:Z|[+-]\d{2}:?\d{2}))?
+      | \d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?
+    )""",
+    re.VERBOSE,
+)
+
+#: lines that continue a record even in files without timestamps
+CONTINUATION = re.compile(
+    r"^(?:[ \t]|Traceback \(most recent call last\)|During handling of the above|"
+    r"The above exception was|Caused by:|Suppressed:|\.\.\. \d+ (?:more|common)|"
+    # the Chinese quick-start prints one field per line (client-log-formats.md section 1)
+    r"(?:HTTP返回码|错误码|错误信息)[：:])"
+)
+#: the last line of a Python traceback or a Java exception header after a stack
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.$]*(?:Error|Exception|Failure|Exit|Warning)\b")
+
+MAX_RECORD_LINES = 400
+MAX_RECORD_CHARS = 1 << 20
+
+
+@dataclass(slots=True)
+class Record:
+    """Lines ``first_line`` .. ``first_line + n_lines - 1`` of one file (1-based), joined."""
+
+    first_line: int
+    n_lines: int
+    text: str
+    ts: str | None  # the timestamp text of the record (own or inherited)
+    own_ts: bool
+
+
+def looks_timestamped(lines: list[str]) -> bool:
+    """True when most non-empty lines of a sample start with a timestamp."""
+    sample = [ln for ln in lines[:400] if ln.strip()]
+    if not sample:
+        return False
+    hits = sum(1 for ln in sample if LEADING_TS.match(ln))
+    return hits * 3 >= len(sample)
+
+
+class RecordGrouper:
+    """Turns successive text chunks of one file into records, carrying state across chunks."""
+
+    def __init__(self) -> None:
+        self.line_no = 0  # lines consumed so far
+        self.timestamped: bool | None = None
+        self.last_ts: str | None = None
+        self._pending: list[str] = []
+        self._pending_start = 0
+        self._pending_ts: str | None = None
+        self._pending_chars = 0
+        self._in_trace = False
+
+    def _flush(self) -> Record | None:
+        if not self._pending:
+            return None
+        own = self._pending_ts is not None
+        ts = self._pending_ts if own else self.last_ts
+        rec = Record(self._pending_start, len(self._pending), "\n".join(self._pending), ts, own)
+        self._pending = []
+        self._pending_chars = 0
+        self._pending_ts = None
+        return rec
+
+    def _is_continuation(self, line: str, ts_match: re.Match[str] | None) -> bool:
+        if not self._pending or ts_match is not None:
+            return False
+        if len(self._pending) >= MAX_RECORD_LINES or self._pending_chars >= MAX_RECORD_CHARS:
+            return False
+        if not line:
+            # blank lines belong to a traceback in progress, end anything else
+            return self._in_trace
+        if CONTINUATION.match(line):
+            return True
+        if self._in_trace and EXCEPTION_LINE.match(line):
+            return True
+        if self.timestamped:
+            # a line starting a JSON object is a record of its own (JSON lines mixed in)
+            return not line.startswith("{")
+        return False
+
+    def feed(self, text: str, *, final: bool = False) -> Iterator[Record]:
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        if self.timestamped is None:
+            self.timestamped = looks_timestamped(lines)
+        for raw in lines:
+            line = raw[:-1] if raw.endswith("\r") else raw
+            self.line_no += 1
+            m = LEADING_TS.match(line) if line[:1].isdigit() or line[:1] in "[IEWDFT" else None
+            if self._is_continuation(line, m):
+                self._pending.append(line)
+                self._pending_chars += len(line)
+                if line.startswith(("Traceback (most recent", "\tat ", "    at ", "Caused by")):
+                    self._in_trace = True
+                continue
+            rec = self._flush()
+            if rec is not None:
+                if rec.own_ts:
+                    self.last_ts = rec.ts
+                yield rec
+            self._pending = [line]
+            self._pending_start = self.line_no
+            self._pending_chars = len(line)
+            self._pending_ts = m.group("ts") if m else None
+            self._in_trace = line.startswith("Traceback (most recent")
+        if final:
+            rec = self._flush()
+            if rec is not None:
+                yield rec
+
+    def close(self) -> Iterator[Record]:
+        rec = self._flush()
+        if rec is not None:
+            yield rec

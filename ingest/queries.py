@@ -382,7 +382,7 @@ def detect_spikes(
     if bucket is not None:
         width = pd.Timedelta(bucket)
     elif len(index) > 1:
-        width = pd.Timedelta(np.median(np.diff(index.asi8)), unit="ns")
+        width = pd.Timedelta(np.median(np.diff(index.as_unit("ns").asi8)), unit="ns")
     else:
         width = pd.Timedelta(minutes=1)
     s = pd.Series(values)

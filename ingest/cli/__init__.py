@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from ingest.cli.app import app
@@ -14,6 +16,9 @@ from ingest.cli.parse import formats, parse, summary
 @click.version_option(package_name="dashscope-log-lens")
 def main() -> None:
     """Find what failed in DashScope / Model Studio (Qwen) API logs, and why."""
+    if hasattr(signal, "SIGPIPE"):
+        # `dashscope-logs parse big.log | head` ends quietly, like other Unix tools
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 for _command in (parse, summary, formats, codes, export_ids, app):

@@ -1,0 +1,172 @@
+"""`dashscope-logs summary`: what failed, how often, when the throttling peaked (pure functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ingest.catalog import load_catalogue
+from ingest.queries import (
+    choose_bucket,
+    detect_spikes,
+    errors_only,
+    kpis,
+    throttling_over_time,
+)
+from ingest.report import IngestReport
+
+
+def _iso(ts: Any, tz: str) -> str | None:
+    if ts is None or pd.isna(ts):
+        return None
+    return str(pd.Timestamp(ts).tz_convert(tz).isoformat(timespec="seconds"))
+
+
+def _counts(series: pd.Series) -> dict[str, int]:
+    counts = series.astype("string").fillna("(none)").value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def summarise(
+    events: pd.DataFrame, report: IngestReport, *, tz: str = "Asia/Shanghai", top: int = 10
+) -> dict[str, Any]:
+    """The summary as plain data (the --json output; the text output is rendered from it)."""
+    cat = load_catalogue()
+    k = kpis(events)
+    errs = errors_only(events)
+    codes = []
+    if not errs.empty:
+        grouped = (
+            errs.assign(code=errs["code"].astype("string").fillna("(no code)"))
+            .groupby("code", observed=True)
+            .agg(
+                count=("is_error", "size"),
+                status=("status_code", lambda s: None if s.dropna().empty else int(s.mode()[0])),
+                category=("category", lambda s: None if s.dropna().empty else str(s.mode()[0])),
+            )
+            .sort_values("count", ascending=False)
+            .head(top)
+        )
+        for code, row in grouped.iterrows():
+            entry = cat.resolve(str(code)) if code != "(no code)" else None
+            codes.append(
+                {
+                    "code": str(code),
+                    "count": int(row["count"]),
+                    "status": row["status"],
+                    "category": row["category"],
+                    "meaning_en": entry.meaning_en if entry else None,
+                    "meaning_zh": entry.meaning_zh if entry else None,
+                }
+            )
+    peaks = []
+    if k.throttled:
+        bucket = choose_bucket(k.first, k.last)
+        series = throttling_over_time(events, bucket, tz)
+        throttled = series.counts.sum(axis=1)
+        for spike in detect_spikes(throttled, calls=series.totals["calls"], bucket=bucket):
+            peaks.append(
+                {
+                    "start": _iso(spike.start, tz),
+                    "end": _iso(spike.end, tz),
+                    "peak": spike.peak,
+                    "peak_time": _iso(spike.peak_time, tz),
+                    "throttled": spike.total,
+                    "share_of_calls": None if spike.share is None else round(spike.share, 4),
+                }
+            )
+    top_ids = []
+    if not errs.empty:
+        with_id = errs[errs["request_id"].notna()]
+        ranked = with_id.sort_values(["mentions", "timestamp"], ascending=[False, True]).head(top)
+        for r in ranked.to_dict(orient="records"):
+            top_ids.append(
+                {
+                    "request_id": r["request_id"],
+                    "time": _iso(r["timestamp"], tz),
+                    "status": None if pd.isna(r["status_code"]) else int(r["status_code"]),
+                    "code": None if pd.isna(r["code"]) else str(r["code"]),
+                    "mentions": int(r["mentions"]),
+                    "where": f"{r['source']}:{r['line']}",
+                }
+            )
+    return {
+        "files": [
+            {
+                "source": f.source,
+                "lines": f.lines_read,
+                "events": f.events,
+                "errors": f.errors,
+                "ignored": f.ignored,
+                "unparsed": f.unparsed,
+                "formats": dict(f.formats.most_common()),
+                "problem": f.problem,
+            }
+            for f in report.files
+        ],
+        "time_zone": tz,
+        "first": _iso(k.first, tz),
+        "last": _iso(k.last, tz),
+        "calls": k.calls,
+        "errors": k.errors,
+        "error_rate": None if k.error_rate is None else round(k.error_rate, 4),
+        "throttled": k.throttled,
+        "failing_request_ids": k.failing_request_ids,
+        "errors_without_request_id": k.errors_without_request_id,
+        "by_category": _counts(errs["category"]) if not errs.empty else {},
+        "by_status": _counts(errs["status_code"]) if not errs.empty else {},
+        "top_codes": codes,
+        "throttling_peaks": peaks,
+        "top_request_ids": top_ids,
+    }
+
+
+def summary_text(data: dict[str, Any]) -> str:
+    """The summary as a few aligned blocks of text."""
+    out = []
+    for f in data["files"]:
+        line = f"{f['source']}: {f['lines']} lines, {f['events']} calls, {f['errors']} errors"
+        if f["unparsed"]:
+            line += f", {f['unparsed']} unparsed lines"
+        out.append(line)
+    rate = "n/a (no successful calls in the log)"
+    if data["error_rate"] is not None:
+        rate = f"{data['error_rate']:.2%}"
+    out += [
+        "",
+        f"time span      {data['first']} .. {data['last']} ({data['time_zone']})",
+        f"calls          {data['calls']}",
+        f"errors         {data['errors']}  (error rate {rate})",
+        f"throttled      {data['throttled']}",
+        f"request_ids    {data['failing_request_ids']} failing; "
+        f"{data['errors_without_request_id']} errors without one",
+    ]
+    if data["by_category"]:
+        out += ["", "by category"]
+        out += [f"  {k:<16} {v:>7}" for k, v in data["by_category"].items()]
+    if data["top_codes"]:
+        out += ["", "top codes"]
+        for c in data["top_codes"]:
+            status = c["status"] if c["status"] is not None else "-"
+            meaning = c["meaning_en"] or ""
+            out.append(f"  {c['count']:>7}  {status!s:>4}  {c['code']:<32} {meaning[:60]}")
+    if data["by_status"]:
+        out += ["", "by HTTP status"]
+        out += [f"  {k:<6} {v:>7}" for k, v in data["by_status"].items()]
+    if data["throttling_peaks"]:
+        out += ["", "throttling peaks (rolling median + MAD)"]
+        for p in data["throttling_peaks"]:
+            share = "" if p["share_of_calls"] is None else f", {p['share_of_calls']:.0%} of calls"
+            out.append(
+                f"  {p['start']} .. {p['end']}: {p['throttled']} throttled, "
+                f"peak {p['peak']} at {p['peak_time']}{share}"
+            )
+    if data["top_request_ids"]:
+        out += ["", "request_ids to send to Alibaba support (most mentioned first)"]
+        for r in data["top_request_ids"]:
+            out.append(
+                f"  {r['request_id']}  {r['status'] or '-'!s:>4} {r['code'] or '-':<28} "
+                f"{r['time']}  {r['where']}"
+            )
+    return "\n".join(out)

@@ -126,10 +126,11 @@ def export_ids(
     from ingest import load_events
     from ingest.export import request_ids_csv, ticket_markdown
     from ingest.queries import Filters, apply_filters
+    from ingest.sources import SourceError
 
     try:
         events, report = load_events(list(sources), tz=tz)
-    except (OSError, ValueError) as exc:  # SourceError and friends: one clear line
+    except (SourceError, OSError, ValueError) as exc:  # one clear line
         raise click.ClickException(str(exc)) from None
     if report.problems:
         detail = "; ".join(f"{name}: {problem}" for name, problem in report.problems)

@@ -62,8 +62,9 @@ def render_catalogue_markdown(catalogue: Catalogue) -> str:
     return "\n".join(lines) + "\n"
 
 
-def extract_block(text: str) -> str | None:
+def extract_block(text: str, begin_marker: str = BEGIN, end_marker: str = END) -> str | None:
     """The text between the marker lines (exclusive), or None if either marker is missing."""
+    BEGIN, END = begin_marker, end_marker  # the module's markers unless a block has its own
     lines = text.splitlines(keepends=True)
     stripped = [line.strip() for line in lines]
     if BEGIN not in stripped or END not in stripped:
@@ -75,8 +76,9 @@ def extract_block(text: str) -> str | None:
     return "".join(lines[start:end])
 
 
-def replace_block(text: str, block: str) -> str:
+def replace_block(text: str, block: str, begin_marker: str = BEGIN, end_marker: str = END) -> str:
     """``text`` with the content between the markers replaced by ``block``."""
+    BEGIN, END = begin_marker, end_marker  # the module's markers unless a block has its own
     lines = text.splitlines(keepends=True)
     stripped = [line.strip() for line in lines]
     if BEGIN not in stripped or END not in stripped[stripped.index(BEGIN) :]:

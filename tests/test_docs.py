@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.cli import main as cli
-from ingest.docs import main as docs_main, regenerate
+from ingest.docs import main as docs_main
+from ingest.docs import regenerate
 from ingest.formats import registry
 
 README = Path(__file__).resolve().parent.parent / "README.md"

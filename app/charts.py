@@ -9,7 +9,7 @@ labels and hover text.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -121,6 +121,7 @@ def throttling_over_time(
     *,
     labels: Mapping[str, str] | None = None,
     time_label: str = "Time",
+    spike_text: Callable[[Spike], str] | None = None,
 ) -> go.Figure:
     """Stacked 429s per bucket split by kind, each spike shaded and annotated with its peak."""
     labels = labels or {}
@@ -137,6 +138,7 @@ def throttling_over_time(
         start = spike.start.tz_convert(tz).tz_localize(None)
         end = spike.end.tz_convert(tz).tz_localize(None)
         share = "" if spike.share is None else f", {spike.share:.0%}"
+        text = spike_text(spike) if spike_text else f"{spike.total} ({spike.peak} peak{share})"
         fig.add_vrect(
             x0=start,
             x1=end,
@@ -147,7 +149,7 @@ def throttling_over_time(
         fig.add_annotation(
             x=spike.peak_time.tz_convert(tz).tz_localize(None),
             y=spike.peak,
-            text=f"{spike.total} ({spike.peak} peak{share})",
+            text=esc(text),
             showarrow=True,
             arrowhead=2,
             ay=-30,

@@ -233,6 +233,7 @@ def render(dataset: data.Dataset, options: Options) -> tuple[Filters, str]:
                 f"{labels.get(code_cats[c], code_cats[c])} · {c} ({code_counts[c]})"
             ),
             help=t("codes_help"),
+            placeholder=t("choose"),
             on_change=_copy,
             args=("codes",),
         )
@@ -242,6 +243,7 @@ def render(dataset: data.Dataset, options: Options) -> tuple[Filters, str]:
             options=list(options.categories),
             key="categories",
             format_func=lambda c: f"{labels.get(c, c)} ({options.categories[c]})",
+            placeholder=t("choose"),
             on_change=_copy,
             args=("categories",),
         )
@@ -252,6 +254,7 @@ def render(dataset: data.Dataset, options: Options) -> tuple[Filters, str]:
             options=list(options.statuses),
             key="statuses",
             format_func=lambda s: f"{s} ({options.statuses[s]})",
+            placeholder=t("choose"),
             on_change=_copy,
             args=("statuses",),
         )
@@ -260,6 +263,7 @@ def render(dataset: data.Dataset, options: Options) -> tuple[Filters, str]:
             t("models"),
             options=list(options.models),
             key="models",
+            placeholder=t("choose"),
             on_change=_copy,
             args=("models",),
         )
@@ -269,6 +273,7 @@ def render(dataset: data.Dataset, options: Options) -> tuple[Filters, str]:
                 t("sources_filter"),
                 options=list(options.sources),
                 key="sources",
+                placeholder=t("choose"),
                 on_change=_copy,
                 args=("sources",),
             )

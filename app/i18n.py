@@ -113,6 +113,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "spikes": "Spikes",
         "spike_row": "{start} – {end}: {total} throttled, peak {peak} at {peak_time}",
         "spike_share": "{share} of calls in the window",
+        "spike_note": "{total} throttled (peak {peak})",
+        "choose": "Choose…",
         "no_spikes": "No spikes: no bucket stood out from its recent median.",
         "spike_method": "A bucket is a spike when its count exceeds the rolling median of the "
         "previous {window} buckets by more than {k} × MAD (at least {min_count} events).",
@@ -233,6 +235,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "spikes": "突增",
         "spike_row": "{start} – {end}：{total} 次限流，峰值 {peak}（{peak_time}）",
         "spike_share": "占该时段调用的 {share}",
+        "spike_note": "{total} 次限流（峰值 {peak}）",
+        "choose": "请选择…",
         "no_spikes": "没有突增：没有时间段明显高于近期中位数。",
         "spike_method": "若某时间段的次数超过前 {window} 个时间段的滚动中位数加 {k} 倍 MAD"
         "（且至少 {min_count} 次），则视为突增。",

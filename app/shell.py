@@ -55,7 +55,12 @@ def pick_source() -> data.Dataset | None:
             source = "paths"
         else:
             source = "samples"
-        if source != "samples":
+        on_samples = source == "samples" or (
+            source == "paths"
+            and [str(f) for f in data.expand_paths(paths)]
+            == [str(f) for f in data.expand_paths([str(data.SAMPLE_DIR)])]
+        )
+        if not on_samples:
             st.button(t("use_samples"), on_click=_open_samples, key="use_samples")
 
     def progress(done: int, total: int) -> str:

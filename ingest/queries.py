@@ -661,16 +661,14 @@ def filter_options(events: pd.DataFrame) -> Options:
 
 
 def humanize_span(span: pd.Timedelta | None) -> str:
-    """``2 d 3 h``, ``45 min``, ``12 s`` (compact, language neutral)."""
+    """``12 s``, ``45 min``, ``23.9 h``, ``3.2 d``: short enough for a KPI tile."""
     if span is None:
         return "-"
     seconds = span.total_seconds()
     if seconds < 60:
         return f"{math.floor(seconds)} s"
-    minutes = seconds / 60
-    if minutes < 60:
-        return f"{math.floor(minutes)} min"
-    hours = minutes / 60
-    if hours < 48:
-        return f"{math.floor(hours)} h {math.floor(minutes % 60)} min"
-    return f"{math.floor(hours / 24)} d {math.floor(hours % 24)} h"
+    if seconds < 3600:
+        return f"{math.floor(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"

@@ -18,20 +18,27 @@ def render() -> None:
 
 @st.fragment
 def body(dataset: data.Dataset | None) -> None:
-    seen: dict[str, int] = {}
+    seen = pd.Series(dtype="int64")
     if dataset is not None:
         view = filtered(dataset)
         errs = view.events.loc[view.events["is_error"].to_numpy(dtype=bool)]
-        counts = errs["code"].value_counts()
-        seen = {str(c): int(n) for c, n in counts.items() if n > 0}
+        seen = errs.groupby(["code", "category"], observed=True).size()
+    by_code = seen.groupby(level=0).sum() if len(seen) else pd.Series(dtype="int64")
+    entries = data.catalogue().entries
+    shared = {e.code for e in entries if sum(x.code == e.code for x in entries) > 1}
     labels = category_labels()
     rows = []
-    for entry in data.catalogue().entries:
+    for entry in entries:
+        # a code with several meanings (Throttling.AllocationQuota) is counted per category
+        if entry.code in shared:
+            count = int(seen.get((entry.code, entry.category), 0))
+        else:
+            count = int(by_code.get(entry.code, 0))
         rows.append(
             {
-                "seen": seen.get(entry.code, 0),
+                "seen": count,
                 "code": entry.code,
-                "status": entry.status,
+                "status": "" if entry.status is None else str(entry.status),
                 "category": labels.get(entry.category, entry.category),
                 "message": entry.message,
                 "meaning": entry.meaning(lang()),
@@ -61,7 +68,7 @@ def body(dataset: data.Dataset | None) -> None:
         column_config={
             "seen": st.column_config.NumberColumn(t("col_seen"), format="localized"),
             "code": t("col_code"),
-            "status": st.column_config.NumberColumn(t("col_status"), format="plain"),
+            "status": t("col_status"),
             "category": t("col_category"),
             "message": t("col_message"),
             "meaning": t("col_meaning"),

@@ -42,7 +42,12 @@ def body(dataset: data.Dataset) -> None:
         st.info(t("no_throttling"))
     st.plotly_chart(
         charts.throttling_over_time(
-            series, view.tz, spikes, labels=labels, time_label=t("col_time")
+            series,
+            view.tz,
+            spikes,
+            labels=labels,
+            time_label=t("col_time"),
+            spike_text=lambda s: t("spike_note", total=s.total, peak=s.peak),
         ),
         key="throttling_chart",
     )

@@ -1765,6 +1765,16 @@ def _rid_pool(rng: random.Random, n: int = 8192) -> list[str]:
     return [rid(rng) for _ in range(n)]
 
 
+def _unique_rids(rng: random.Random, rids: list[str]) -> Iterator[str]:
+    """Distinct request ids, cheaply: a random prefix from the pool and a counter as the tail
+    (every API call has its own id; a repeated id would be merged as one outcome)."""
+    nr = len(rids)
+    n = 0
+    while True:
+        n += 1
+        yield f"{rids[int(rng.random() * nr)][:24]}{n:012x}"
+
+
 def _bench_jsonl(rng: random.Random, clock: _Clock, rids: list[str]) -> Iterator[str]:
     ok = (
         '{{"ts":"{ts}","level":"INFO","service":"chat-api","model":"{m}","status_code":200,'
@@ -1780,11 +1790,11 @@ def _bench_jsonl(rng: random.Random, clock: _Clock, rids: list[str]) -> Iterator
             f'"status_code":{e.status},"request_id":"{{r}}","code":"{e.code}","message":{msg},'
             '"latency_ms":{lat},"usage":null}}\n'
         )
-    rnd, nr = rng.random, len(rids)
+    rnd, unique = rng.random, _unique_rids(rng, rids)
     while True:
         clock.tick()
         m = BENCH_MODELS[int(rnd() * 5)]
-        r = rids[int(rnd() * nr)]
+        r = next(unique)
         lat = 200 + int(rnd() * 4000)
         if rnd() < 0.9:
             i = 20 + int(rnd() * 2000)
@@ -1812,11 +1822,11 @@ def _bench_text(rng: random.Random, clock: _Clock, rids: list[str]) -> Iterator[
         "input_tokens={i} output_tokens={o}\n"
     )
     noise = '{ts} INFO uvicorn.access: 10.0.3.7:51234 - "POST /v1/chat HTTP/1.1" 200\n'
-    rnd, nr = rng.random, len(rids)
+    rnd, unique = rng.random, _unique_rids(rng, rids)
     while True:
         clock.tick()
         m = BENCH_MODELS[int(rnd() * 5)]
-        r = rids[int(rnd() * nr)]
+        r = next(unique)
         x = rnd()
         if x < 0.85:
             yield ok.format(
@@ -1859,11 +1869,11 @@ def _bench_openai(rng: random.Random, clock: _Clock, rids: list[str]) -> Iterato
                 + "\n",
             )
         )
-    rnd, nr = rng.random, len(rids)
+    rnd, unique = rng.random, _unique_rids(rng, rids)
     while True:
         clock.tick(80)
         m = BENCH_MODELS[int(rnd() * 5)]
-        r = rids[int(rnd() * nr)]
+        r = next(unique)
         if rnd() < 0.9:
             yield httpx_l.format(ts=clock.py(), s="200 OK")
             yield ok.format(

@@ -128,43 +128,64 @@ def field_aliases() -> dict[str, tuple[tuple[str, ...], ...]]:
     return out
 
 
-def _get_path(obj: dict[str, Any], path: tuple[str, ...]) -> Any:
-    cur: Any = obj
-    for key in path:
-        if not isinstance(cur, dict):
+@lru_cache(maxsize=1)
+def _alias_index() -> dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]]:
+    """First key of an alias path (lower case) -> (field, priority, rest of the path)."""
+    index: dict[str, list[tuple[str, int, tuple[str, ...]]]] = {}
+    for field, paths in field_aliases().items():
+        for priority, path in enumerate(paths):
+            rest = tuple(p.lower() for p in path[1:])
+            index.setdefault(path[0].lower(), []).append((field, priority, rest))
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _descend(value: Any, rest: tuple[str, ...]) -> Any:
+    for key in rest:
+        if not isinstance(value, dict):
             return None
-        if key in cur:
-            cur = cur[key]
+        if key in value:
+            value = value[key]
             continue
-        # case-insensitive fallback (RequestId, Code, Message)
-        low = key.lower()
-        for k, v in cur.items():
-            if isinstance(k, str) and k.lower() == low:
-                cur = v
+        for k, v in value.items():  # RequestId, Code, Message: keys match case-insensitively
+            if isinstance(k, str) and k.lower() == key:
+                value = v
                 break
         else:
             return None
-    return cur
+    return value
 
 
 def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
-    """Read the event fields of an object by their aliases (first alias present wins)."""
-    out: dict[str, Any] = {}
-    for field, paths in field_aliases().items():
-        for path in paths:
-            value = _get_path(obj, path)
+    """Read the event fields of an object by their aliases (the earliest alias present wins).
+
+    Walks the object's own keys once (not the alias list), so a wide JSON log record costs
+    one dictionary lookup per key.
+    """
+    index = _alias_index()
+    best: dict[str, tuple[int, Any]] = {}
+    for key, raw in obj.items():
+        if not isinstance(key, str):
+            continue
+        candidates = index.get(key.lower())
+        if candidates is None:
+            continue
+        for field, priority, rest in candidates:
+            held = best.get(field)
+            if held is not None and held[0] <= priority:
+                continue
+            value = _descend(raw, rest) if rest else raw
             if value is None or value == "" or isinstance(value, dict | list):
                 continue
             # a bare "id" is a request id only in the compat form chatcmpl-<rid>
             if (
                 field == "request_id"
-                and path[-1] == "id"
+                and not rest
+                and key.lower() == "id"
                 and not (isinstance(value, str) and value.startswith("chatcmpl-"))
             ):
                 continue
-            out[field] = value
-            break
-    return out
+            best[field] = (priority, value)
+    return {field: value for field, (_p, value) in best.items()}
 
 
 @lru_cache(maxsize=1)

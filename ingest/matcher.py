@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import orjson
+
 from ingest.extract import (
     balanced_objects,
     field_aliases,
@@ -31,12 +33,11 @@ MAX_NESTING = 3
 
 
 def _has_path(obj: dict[str, Any], path: tuple[str, ...]) -> bool:
+    """The key path exists (the last value may be null: the SDK writes "output": null)."""
     cur: Any = obj
-    for key in path:
-        if not isinstance(cur, dict) or cur.get(key) is None:
-            return False
-        cur = cur[key]
-    return True
+    for key in path[:-1]:
+        cur = cur.get(key) if isinstance(cur, dict) else None
+    return isinstance(cur, dict) and path[-1] in cur
 
 
 def _get(obj: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -68,6 +69,17 @@ class ObjectSite:
 def find_objects(text: str, depth: int = 0) -> list[ObjectSite]:
     """Top-level objects of ``text``, innermost API bodies first (nested in string values)."""
     sites: list[ObjectSite] = []
+    stripped = text.strip()
+    if depth == 0 and stripped[:1] == "{" and stripped[-1:] == "}" and "\n" not in stripped:
+        # a JSON-lines record: one object, no scanning needed
+        try:
+            whole = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            whole = None
+        if isinstance(whole, dict):
+            sites.extend(_nested_sites(whole, depth))
+            sites.append(ObjectSite("", whole, {}))
+            return sites
     for begin, end in balanced_objects(text):
         obj = parse_object(text[begin:end])
         if obj is None:
@@ -75,14 +87,22 @@ def find_objects(text: str, depth: int = 0) -> list[ObjectSite]:
             if not obj:
                 continue
         prefix = text[max(0, begin - PREFIX_WINDOW) : begin]
-        if depth < MAX_NESTING:
-            for value in _string_values(obj):
-                if "{" in value:
-                    for inner in find_objects(value, depth + 1):
-                        inner.context = {**fields_from_object(obj), **inner.context}
-                        sites.append(inner)
+        sites.extend(_nested_sites(obj, depth))
         sites.append(ObjectSite(prefix, obj, {}))
     return sites
+
+
+def _nested_sites(obj: dict[str, Any], depth: int) -> list[ObjectSite]:
+    """API bodies inside string values (a JSON log whose message holds the SDK's str(resp))."""
+    out: list[ObjectSite] = []
+    if depth >= MAX_NESTING:
+        return out
+    for value in _string_values(obj):
+        if "{" in value:
+            for inner in find_objects(value, depth + 1):
+                inner.context = {**fields_from_object(obj), **inner.context}
+                out.append(inner)
+    return out
 
 
 def _string_values(obj: Any, depth: int = 0) -> Iterator[str]:
@@ -110,11 +130,20 @@ class RecordMatcher:
 
     def __init__(self, formats: Sequence[LogFormat]) -> None:
         self.formats = tuple(formats)
+        #: each distinct trigger literal is looked for once per record, not once per format
+        self._triggers = tuple(sorted({t for f in self.formats for t in f.triggers}))
+        self._trigger_sets = tuple(frozenset(f.triggers) for f in self.formats)
+
+    def triggers_in(self, text: str) -> set[str]:
+        return {t for t in self._triggers if t in text}
 
     def match(self, text: str, record_ts: str | None = None) -> list[RawEvent]:
         sites: list[ObjectSite] | None = None
-        for fmt in self.formats:
-            if not any(t in text for t in fmt.triggers):
+        present = self.triggers_in(text)
+        if not present:
+            return []
+        for fmt, wanted in zip(self.formats, self._trigger_sets, strict=True):
+            if present.isdisjoint(wanted):
                 continue
             if fmt.guard is not None and not fmt.guard.search(text):
                 continue

@@ -55,16 +55,13 @@ class FileParser:
         self.source = source
         self.tz = tz
         self.matcher = RecordMatcher(tuple(formats))
-        self.triggers = tuple({t for f in self.matcher.formats for t in f.triggers})
         self.report = FileReport(source.name)
         self.collector = EventCollector(source.name)
         self.catalogue = load_catalogue()
 
     def handle(self, rec: Record) -> None:
         text = rec.text
-        raw_events = (
-            self.matcher.match(text, rec.ts) if any(t in text for t in self.triggers) else []
-        )
+        raw_events = self.matcher.match(text, rec.ts)
         if raw_events:
             self.report.lines_in_events += rec.n_lines
             for raw in raw_events:

@@ -40,11 +40,11 @@ def body(dataset: data.Dataset | None) -> None:
                 "code": entry.code,
                 "status": "" if entry.status is None else str(entry.status),
                 "category": labels.get(entry.category, entry.category),
-                "message": entry.message,
                 "meaning": entry.meaning(lang()),
-                "meaning_other": entry.meaning("en" if lang() == "zh" else "zh"),
-                "retryable": t("yes") if entry.retryable else t("no"),
                 "advice": entry.advice(lang()),
+                "retryable": t("yes") if entry.retryable else t("no"),
+                "message": entry.message,
+                "meaning_other": entry.meaning("en" if lang() == "zh" else "zh"),
             }
         )
     table = pd.DataFrame(rows)

@@ -89,6 +89,9 @@ def find_objects(text: str, depth: int = 0) -> list[ObjectSite]:
         prefix = text[max(0, begin - PREFIX_WINDOW) : begin]
         sites.extend(_nested_sites(obj, depth))
         sites.append(ObjectSite(prefix, obj, {}))
+    if not sites and depth < MAX_NESTING and '\\"' in text:
+        # JSON escaped inside a JSON string or a proxy's message: unescape and look again
+        return find_objects(text.replace('\\\\"', '\\"').replace('\\"', '"'), depth + 1)
     return sites
 
 

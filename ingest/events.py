@@ -111,8 +111,9 @@ class EventCollector:
                 return
         elif role == "detail":
             if rid is None and ev["is_error"]:
-                # only the records just before: two calls failing alike are two outcomes
-                for prior in self.rows[-2:]:
+                # only the event just before: two calls failing alike are two outcomes, and a
+                # transport line in between means a new attempt
+                for prior in self.rows[-1:]:
                     pf = prior.fields
                     if (
                         prior.role == "detail"

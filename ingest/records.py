@@ -59,6 +59,16 @@ def looks_timestamped(lines: list[str]) -> bool:
     return hits * 3 >= len(sample)
 
 
+#: a log header that starts mid-line, after streamed output written without a newline
+#: (client-log-formats.md section 7): a timestamp followed by a separator or a level word
+EMBEDDED_TS = re.compile(
+    r"(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})*(?:Z|[+-]\d{2}:?\d{2})?)"
+    r"(?=\s*(?:[-|]\s|\[|(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b))"
+)
+#: lines sampled before deciding whether a file is timestamped (same answer for any chunking)
+SAMPLE_LINES = 400
+
+
 class RecordGrouper:
     """Turns successive text chunks of one file into records, carrying state across chunks."""
 
@@ -66,6 +76,7 @@ class RecordGrouper:
         self.line_no = 0  # lines consumed so far
         self.timestamped: bool | None = None
         self.last_ts: str | None = None
+        self._lookahead: list[str] = []
         self._pending: list[str] = []
         self._pending_start = 0
         self._pending_ts: str | None = None
@@ -81,10 +92,12 @@ class RecordGrouper:
         self._pending = []
         self._pending_chars = 0
         self._pending_ts = None
+        if own:
+            self.last_ts = ts
         return rec
 
-    def _is_continuation(self, line: str, ts_match: re.Match[str] | None) -> bool:
-        if not self._pending or ts_match is not None:
+    def _is_continuation(self, line: str) -> bool:
+        if not self._pending:
             return False
         if len(self._pending) >= MAX_RECORD_LINES or self._pending_chars >= MAX_RECORD_CHARS:
             return False
@@ -100,17 +113,25 @@ class RecordGrouper:
             return not line.startswith("{")
         return False
 
-    def feed(self, text: str, *, final: bool = False) -> Iterator[Record]:
-        lines = text.split("\n")
-        if text.endswith("\n"):
-            lines.pop()
-        if self.timestamped is None:
-            self.timestamped = looks_timestamped(lines)
+    def _opening_ts(self, line: str) -> str | None:
+        """The timestamp of a line that opens a record, or None."""
+        first = line[:1]
+        if first.isdigit() or first in "[IEWDFTC":
+            m = LEADING_TS.match(line)
+            if m:
+                return m.group("ts")
+        if self.timestamped and first and not first.isspace() and not self._in_trace:
+            e = EMBEDDED_TS.search(line, 1, 400)
+            if e:
+                return e.group("ts")
+        return None
+
+    def _consume(self, lines: list[str]) -> Iterator[Record]:
         for raw in lines:
             line = raw[:-1] if raw.endswith("\r") else raw
             self.line_no += 1
-            m = LEADING_TS.match(line) if line[:1].isdigit() or line[:1] in "[IEWDFT" else None
-            if self._is_continuation(line, m):
+            ts = self._opening_ts(line)
+            if ts is None and self._is_continuation(line):
                 self._pending.append(line)
                 self._pending_chars += len(line)
                 if line.startswith(("Traceback (most recent", "\tat ", "    at ", "Caused by")):
@@ -118,20 +139,33 @@ class RecordGrouper:
                 continue
             rec = self._flush()
             if rec is not None:
-                if rec.own_ts:
-                    self.last_ts = rec.ts
                 yield rec
             self._pending = [line]
             self._pending_start = self.line_no
             self._pending_chars = len(line)
-            self._pending_ts = m.group("ts") if m else None
+            self._pending_ts = ts
             self._in_trace = line.startswith("Traceback (most recent")
+
+    def feed(self, text: str, *, final: bool = False) -> Iterator[Record]:
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        if self.timestamped is None:
+            # decide on the first SAMPLE_LINES lines of the file, whatever the chunk sizes
+            self._lookahead.extend(lines)
+            if len(self._lookahead) < SAMPLE_LINES and not final:
+                return
+            lines, self._lookahead = self._lookahead, []
+            self.timestamped = looks_timestamped(lines)
+        yield from self._consume(lines)
         if final:
-            rec = self._flush()
-            if rec is not None:
-                yield rec
+            yield from self.close()
 
     def close(self) -> Iterator[Record]:
+        if self.timestamped is None:
+            lines, self._lookahead = self._lookahead, []
+            self.timestamped = looks_timestamped(lines)
+            yield from self._consume(lines)
         rec = self._flush()
         if rec is not None:
             yield rec

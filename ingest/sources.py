@@ -128,25 +128,45 @@ def _path_sources(path: Path) -> Iterator[Source]:
 
 
 class _CappedGzip(io.RawIOBase):
-    """A gzip reader that refuses to inflate past MAX_DECOMPRESSED bytes."""
+    """A gzip reader that refuses to inflate past MAX_DECOMPRESSED bytes.
+
+    It inflates in small steps, so a truncated archive loses at most one step of text: the
+    end-of-stream error surfaces on the next read, after everything before the cut was returned.
+    """
+
+    STEP = 1 << 16
 
     def __init__(self, raw: IO[bytes], name: str) -> None:
         self._gz = gzip.GzipFile(fileobj=raw)
         self._name = name
         self._out = 0
+        self._truncated: BaseException | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b: Any) -> int:
-        n = self._gz.readinto(b)
-        self._out += n
+        view = memoryview(b).cast("B")
+        total = 0
+        while total < len(view) and self._truncated is None:
+            try:
+                data = self._gz.read1(min(self.STEP, len(view) - total))
+            except (EOFError, zlib.error, OSError) as exc:
+                self._truncated = exc
+                break
+            if not data:
+                break
+            view[total : total + len(data)] = data
+            total += len(data)
+        self._out += total
         if self._out > MAX_DECOMPRESSED:
             raise SourceError(
                 f"{self._name}: decompresses to more than {MAX_DECOMPRESSED >> 30} GiB;"
                 " unpack it yourself and pass the file"
             )
-        return n
+        if total == 0 and self._truncated is not None:
+            raise EOFError(f"the compressed stream ends early ({self._truncated})")
+        return total
 
 
 def open_raw(source: Source) -> IO[bytes]:
@@ -159,12 +179,16 @@ def open_raw(source: Source) -> IO[bytes]:
         data = head + fh.read()
         fh = io.BytesIO(data)
     if _is_gzip(head):
-        return io.BufferedReader(_CappedGzip(fh, source.name), CHUNK_BYTES)
+        return _CappedGzip(fh, source.name)  # type: ignore[return-value]
     return fh
 
 
 def sniff_encoding(head: bytes) -> str:
-    """Choose a decoder from the first bytes: BOMs first, then UTF-8, then GB18030."""
+    """Choose a decoder from the first bytes: BOMs first, then UTF-8, then GB18030.
+
+    When neither decodes cleanly (a stray byte), the one with fewer replacement characters wins,
+    so one bad byte does not turn a whole Chinese log into U+FFFD.
+    """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -183,7 +207,10 @@ def sniff_encoding(head: bytes) -> str:
         sample.decode("gb18030")
         return "gb18030"
     except UnicodeDecodeError:
-        return "utf-8"
+        pass
+    bad_utf8 = sample.decode("utf-8", errors="replace").count("\ufffd")
+    bad_gb = sample.decode("gb18030", errors="replace").count("\ufffd")
+    return "gb18030" if bad_gb < bad_utf8 else "utf-8"
 
 
 def iter_text_chunks(

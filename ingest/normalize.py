@@ -15,6 +15,7 @@ from ingest.catalog import Catalogue, load_catalogue
 
 Fields = dict[str, Any]
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _NULLS = {"", "none", "null", "nil", "undefined", "n/a", "na", "-", "unknown", "xxx", "..."}
 #: <400> InternalError.Algo.DataInspectionFailed: ...   (openai-node, compat messages)
 _INNER_PREFIX = re.compile(
@@ -38,9 +39,11 @@ def clean_fields(ev: Fields) -> Fields:
         value = ev.get(key)
         if value is None:
             continue
-        text = str(value).strip()
-        if key == "message":
-            text = text.rstrip()
+        text = str(value)
+        if "\r" in text:
+            # a bare CR is a terminal redraw (progress bars): what follows it overwrote the line
+            text = text.split("\r", 1)[0] or text.replace("\r", " ")
+        text = _CONTROL.sub(" ", text).strip()
         ev[key] = None if text.lower() in _NULLS and key != "message" else (text or None)
     if ev.get("message") in ("None", "null"):
         ev["message"] = None

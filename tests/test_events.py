@@ -189,7 +189,7 @@ def test_two_calls_of_different_models_failing_alike_are_two_events() -> None:
 def test_two_openai_calls_failing_alike_without_request_id_are_two_events() -> None:
     """Each call: its httpx line, then its traceback (401 bodies carry no request id).
 
-    BUG (ingest/events.py, EventCollector.add): for a ``detail`` without request_id the
+    Fixed bug (ingest/events.py, EventCollector.add): for a ``detail`` without request_id the
     "same failure re-logged" check looks at ``self.rows[-2:]`` BEFORE trying to absorb the
     transport line of the same attempt. The second traceback finds the first call's detail two
     rows back (behind the second call's httpx line) and merges into it. Actual: row 1 (line 1)

@@ -112,7 +112,7 @@ def test_events_do_not_depend_on_the_chunk_size(
     argument is already bound) but sizes the gzip reader's buffer; the partial on
     ingest.pipeline.iter_text_chunks sets the text chunks.
 
-    Fails for captured/ds_stream.log with 64-byte chunks (9 events vs 8): see
+    Caught a bug for captured/ds_stream.log with 64-byte chunks (9 events vs 8): see
     tests/test_records.py::test_chunk_boundaries_do_not_change_records_when_the_first_chunk_is_small
     (RecordGrouper decides "timestamped" from the first chunk only; this file's first line is
     streamed text without a timestamp).
@@ -238,7 +238,7 @@ def test_report_to_dict_is_json_ready() -> None:
 def test_stream_text_before_a_record_does_not_hide_the_call_above() -> None:
     """Streamed text without a newline pushes a record to mid-line (ds_stream.log line 3).
 
-    BUG (ingest/records.py, see tests/test_records.py::
+    Fixed bug (ingest/records.py, see tests/test_records.py::
     test_a_record_that_starts_mid_line_after_streamed_text): the success of line 2
     (b2b629f5-...) is lost and the failure of line 3 is reported at line 2.
     """

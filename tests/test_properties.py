@@ -227,7 +227,7 @@ def test_a_real_log_survives_jsonl_csv_parquet() -> None:
 def test_a_bare_carriage_return_in_a_message_survives_csv() -> None:
     """Terminal progress output (tqdm) leaves a bare CR inside a record; CSV must still round-trip.
 
-    BUG (ingest/normalize.py clean_fields keeps it; ingest/output.py writes CSV with pandas'
+    Fixed bug (ingest/normalize.py clean_fields keeps it; ingest/output.py writes CSV with pandas'
     defaults): the message keeps the bare "\\r", which ``DataFrame.to_csv`` does not quote (its
     line terminator is "\\n"), and ``read_csv`` splits the row there: 1 event comes back as 2 rows.
     Expected: the same values after the round trip (strip/replace bare CRs in messages, or

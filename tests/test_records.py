@@ -226,13 +226,13 @@ def test_chunk_boundaries_do_not_change_records(text: str) -> None:
 def test_chunk_boundaries_do_not_change_records_when_the_first_chunk_is_small() -> None:
     """The timestamped/not decision must not depend on how much text the first chunk holds.
 
-    BUG (ingest/records.py, RecordGrouper.feed): ``self.timestamped`` is decided once, from the
-    lines of the FIRST chunk only. Fed whole, this file (3 of 8 lines timestamped) counts as
-    timestamped and lines 5-7 continue the record of line 4; when the first chunk holds only the
-    first 7 lines (2 of 7 timestamped) it counts as not timestamped and lines 5, 6, 7 become
-    records of their own. Expected: the same records whatever the chunking (e.g. decide on the
-    first N lines, buffering until they are seen).
-    (It bites the pipeline with small chunks: tests/clients/captured/ds_stream.log gives 9
+    Fixed bug (ingest/records.py, RecordGrouper.feed): ``self.timestamped`` was decided once,
+    from the lines of the FIRST chunk only. Fed whole, this file (3 of 8 lines timestamped)
+    counts as timestamped and lines 5-7 continue the record of line 4; when the first chunk
+    holds only the first 7 lines (2 of 7 timestamped) it counts as not timestamped and lines 5,
+    6, 7 become records of their own. Expected: the same records whatever the chunking (e.g.
+    decide on the first N lines, buffering until they are seen).
+    (It bit the pipeline with small chunks: tests/clients/captured/ds_stream.log gives 9
     events with 37-byte chunks and 8 with the default, see tests/test_pipeline.py.)
     """
     text = (
@@ -253,8 +253,8 @@ def test_chunk_boundaries_do_not_change_records_when_the_first_chunk_is_small() 
 def test_a_record_that_starts_mid_line_after_streamed_text() -> None:
     """Streamed output has no newline, so a log record can start in the middle of a line.
 
-    BUG (ingest/records.py): LEADING_TS is anchored at the start of the line, so in a timestamped
-    file ``你好！我是通2026-11-29 05:16:46,344 - worker - ERROR - ...`` is taken as a
+    Fixed bug (ingest/records.py): LEADING_TS was anchored at the start of the line, so in a
+    timestamped file ``你好！我是通2026-11-29 05:16:46,344 - worker - ERROR - ...`` is taken as a
     continuation of the record above. In tests/clients/captured/ds_stream.log this glues the
     failure of line 3 onto the success record of line 2 (whose ``exclude`` regex then drops the
     success: 8 events instead of the 9 the server answered) and reports three failures of lines

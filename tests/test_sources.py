@@ -203,7 +203,7 @@ def test_gzip_inside_zip_is_inflated_too() -> None:
 def test_truncated_gzip_keeps_what_was_read_and_reports_the_problem() -> None:
     """A truncated .gz must give the events before the cut plus a report problem.
 
-    BUG (ingest/sources.py, open_raw + _CappedGzip): the gzip stream is wrapped in a
+    Fixed bug (ingest/sources.py, open_raw + _CappedGzip): the gzip stream is wrapped in a
     BufferedReader of CHUNK_BYTES (8 MiB) and the first ``raw.read(CHUNK_BYTES)`` raises EOFError
     at the cut, discarding everything inflated in that call. Any truncated .gz whose content is
     under ~8 MiB therefore yields zero events ("cannot be read ... is the archive truncated?").
@@ -294,7 +294,7 @@ def test_invalid_utf8_bytes_become_replacement_characters() -> None:
 def test_one_stray_byte_does_not_turn_a_gb18030_log_into_mojibake() -> None:
     """A GB18030 log with one invalid byte should still decode its Chinese text.
 
-    BUG (ingest/sources.py, sniff_encoding): the sample is tried as UTF-8, then strictly as
+    Fixed bug (ingest/sources.py, sniff_encoding): the sample is tried as UTF-8, then strictly as
     GB18030; one byte invalid in both (0xFF here) makes it fall back to UTF-8, so every Chinese
     message of the file becomes U+FFFD. Expected: GB18030 with U+FFFD for the stray byte only.
     """

@@ -118,6 +118,9 @@ class EventCollector:
                     if (
                         prior.role == "detail"
                         and not prior.absorbed
+                        # the same log statement twice is two calls (a burst of id-less stream
+                        # errors); a different statement is the same failure told again
+                        and pf.get("shape") != ev.get("shape")
                         and pf.get("request_id") is None
                         and pf.get("code") == ev.get("code")
                         and pf.get("status_code") == ev.get("status_code")

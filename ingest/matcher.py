@@ -29,6 +29,8 @@ MODEL_HINT = re.compile(
     r"""(?P<model>[A-Za-z][\w.\-/:]*[\w])"""
 )
 PREFIX_WINDOW = 300
+#: the "shape" of a record: its first characters without digits (timestamps, ids, counts)
+_DIGITS = re.compile(r"[0-9a-f]{8,}|\d+")
 MAX_NESTING = 3
 
 
@@ -162,7 +164,9 @@ class RecordMatcher:
                 events = self._kv(fmt, text)
             if events:
                 model: str | None = None
+                shape = _DIGITS.sub("", text[:160])
                 for ev in events:
+                    ev["shape"] = shape
                     if not ev.get("ts"):
                         ev["ts"] = record_ts
                     if not ev.get("model"):

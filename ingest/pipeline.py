@@ -76,13 +76,20 @@ class FileParser:
         else:
             self.report.ignored += rec.n_lines
 
-    def run(self, on_bytes: Callable[[int], None] | None = None) -> pd.DataFrame:
-        grouper = RecordGrouper()
+    def run(
+        self,
+        on_bytes: Callable[[int], None] | None = None,
+        *,
+        encoding: str | None = None,
+        timestamped: bool | None = None,
+    ) -> pd.DataFrame:
+        grouper = RecordGrouper(timestamped)
         try:
             raw = open_raw(self.source)
             with raw:
-                for encoding, chunk in iter_text_chunks(raw, on_bytes=on_bytes):
-                    self.report.encoding = encoding
+                chunks = iter_text_chunks(raw, on_bytes=on_bytes, encoding=encoding)
+                for used, chunk in chunks:
+                    self.report.encoding = used
                     self.report.bytes_read += len(chunk)
                     for rec in grouper.feed(chunk):
                         self.handle(rec)
@@ -119,13 +126,19 @@ def load_events(
     tz: str = DEFAULT_TZ,
     format: str | None = None,
     progress: ProgressFn | None = None,
+    workers: int | None = None,
 ) -> tuple[pd.DataFrame, IngestReport]:
     """Parse ``sources`` into the events frame and the ingest report.
+
+    ``workers``: processes for big plain files (default: all cores; 1 = this process only).
+    The events are the same whatever the number (byte ranges are cut where records start).
 
     ``sources``: a path, directory, glob, ``-`` (stdin), bytes, a ``(name, bytes)`` pair, or a list
     of these. Raises ``SourceError`` when a named source does not exist; a file that exists but
     cannot be read is reported in ``report.problems`` and the others are still parsed.
     """
+    from ingest.parallel import parse_in_parallel, splittable
+
     formats = (get_format(format),) if format else registry()
     srcs = list(iter_sources(sources))
     total = sum(s.size or 0 for s in srcs)
@@ -140,9 +153,12 @@ def load_events(
     report = IngestReport()
     frames = []
     for src in srcs:
-        parser = FileParser(src, formats, tz)
-        frame = parser.run(on_bytes)
-        report.files.append(parser.report)
+        if workers != 1 and splittable(src):
+            frame, file_report = parse_in_parallel(src, formats, tz, workers, on_bytes)
+        else:
+            parser = FileParser(src, formats, tz)
+            frame, file_report = parser.run(on_bytes), parser.report
+        report.files.append(file_report)
         if len(frame):
             frames.append(frame)
     if not frames:

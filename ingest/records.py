@@ -72,9 +72,11 @@ SAMPLE_LINES = 400
 class RecordGrouper:
     """Turns successive text chunks of one file into records, carrying state across chunks."""
 
-    def __init__(self) -> None:
+    def __init__(self, timestamped: bool | None = None) -> None:
         self.line_no = 0  # lines consumed so far
-        self.timestamped: bool | None = None
+        #: None: decide from the first SAMPLE_LINES lines; a byte range of a big file gets the
+        #: decision made on the file's head, so every range groups records the same way
+        self.timestamped: bool | None = timestamped
         self.last_ts: str | None = None
         self._lookahead: list[str] = []
         self._pending: list[str] = []

@@ -214,14 +214,22 @@ def sniff_encoding(head: bytes) -> str:
 
 
 def iter_text_chunks(
-    raw: IO[bytes], *, chunk_bytes: int = CHUNK_BYTES, on_bytes: Callable[[int], None] | None = None
+    raw: IO[bytes],
+    *,
+    chunk_bytes: int = CHUNK_BYTES,
+    on_bytes: Callable[[int], None] | None = None,
+    encoding: str | None = None,
 ) -> Iterator[tuple[str, str]]:
-    """Yield (encoding, text) chunks that end on a line boundary (the last may not)."""
+    """Yield (encoding, text) chunks that end on a line boundary (the last may not).
+
+    ``encoding`` is sniffed from the first chunk unless given (a byte range of a big file is
+    decoded with the encoding sniffed from the file's head).
+    """
     try:
         first = raw.read(chunk_bytes)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceError(f"cannot be read ({exc}); is the archive truncated?") from exc
-    encoding = sniff_encoding(first)
+    encoding = encoding or sniff_encoding(first)
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     carry = ""
     data = first

@@ -264,3 +264,13 @@ def test_a_transport_line_far_from_the_detail_is_not_absorbed() -> None:
     events = parse(text)
     assert len(events) == 2
     assert list(events["mentions"]) == [1, 1]
+
+
+def test_a_burst_of_alike_id_less_stream_errors_is_one_event_per_call() -> None:
+    """Two calls failing alike, logged by the same statement, are two outcomes."""
+    text = sdk_str("2026-11-20 10:00:00,000", 400, "", "Throttling.RateQuota", RATE_MSG) + sdk_str(
+        "2026-11-20 10:00:00,020", 400, "", "Throttling.RateQuota", RATE_MSG
+    )
+    events = parse(text)
+    assert len(events) == 2
+    assert list(events["mentions"]) == [1, 1]

@@ -1,0 +1,205 @@
+"""Big plain files are parsed in byte ranges by several processes, then stitched together.
+
+Ranges are cut where a record starts (a line with a leading timestamp, or a JSON object), the
+encoding and the timestamped-or-not decision come from the file's head, and the outcomes that
+two ranges both mention (the same request_id) are merged afterwards, so the events are the same
+as with one process. ../shared/reference/performance.md: the second core gives 1.4-1.8x.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from itertools import pairwise
+from multiprocessing import get_context
+from typing import IO, Any
+
+import pandas as pd
+
+from ingest.formats import LogFormat, get_format, registry
+from ingest.records import LEADING_TS, SAMPLE_LINES, looks_timestamped
+from ingest.report import FileReport
+from ingest.schema import EVENT_COLUMNS
+from ingest.sources import Source, sniff_encoding
+
+#: below this a file is parsed in one process (starting workers costs about a second)
+PARALLEL_MIN_BYTES = 48 << 20
+_SCAN_BYTES = 4 << 20
+
+
+def splittable(src: Source) -> bool:
+    """A plain file on disk, big enough, in an encoding whose newlines are single bytes."""
+    if not src.size or src.size < PARALLEL_MIN_BYTES or "!" in src.name:
+        return False
+    if not os.path.isfile(src.name):
+        return False
+    with open(src.name, "rb") as fh:
+        head = fh.read(2)
+    return head != b"\x1f\x8b"
+
+
+def _is_opener(line: str) -> bool:
+    return bool(line.startswith("{") or (line[:1].isdigit() and LEADING_TS.match(line)))
+
+
+def plan_ranges(path: str, parts: int) -> list[tuple[int, int]]:
+    """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line."""
+    size = os.path.getsize(path)
+    cuts = [0]
+    with open(path, "rb") as fh:
+        for k in range(1, parts):
+            pos = size * k // parts
+            fh.seek(pos)
+            block = fh.read(_SCAN_BYTES)
+            offset = block.find(b"\n") + 1
+            while 0 < offset < len(block):
+                end = block.find(b"\n", offset)
+                if end == -1:
+                    break
+                line = block[offset:end].decode("utf-8", errors="replace")
+                if _is_opener(line):
+                    cut = pos + offset
+                    if cut > cuts[-1]:
+                        cuts.append(cut)
+                    break
+                offset = end + 1
+    cuts.append(size)
+    return [(a, b) for a, b in pairwise(cuts) if b > a]
+
+
+class _Range(io.RawIOBase):
+    """The bytes [start, end) of a file."""
+
+    def __init__(self, path: str, start: int, end: int) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 (closed by close())
+        self._fh.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(b).cast("B")[: self._left]
+        n = self._fh.readinto(view)
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _parse_range(
+    path: str,
+    start: int,
+    end: int,
+    *,
+    fmt: str | None,
+    tz: str,
+    encoding: str,
+    timestamped: bool,
+) -> tuple[pd.DataFrame, FileReport, int]:
+    """Worker: parse one range; line numbers are relative to the range (the parent shifts them)."""
+    from ingest.pipeline import FileParser
+
+    def opener() -> IO[bytes]:
+        return io.BufferedReader(_Range(path, start, end), 1 << 20)
+
+    formats = (get_format(fmt),) if fmt else registry()
+    parser = FileParser(Source(path, opener, end - start), formats, tz)
+    frame = parser.run(encoding=encoding, timestamped=timestamped)
+    return frame, parser.report, parser.report.lines_read
+
+
+def _head(path: str) -> tuple[str, bool]:
+    with open(path, "rb") as fh:
+        head = fh.read(8 << 20)
+    encoding = sniff_encoding(head)
+    lines = head.decode(encoding, errors="replace").split("\n")[:SAMPLE_LINES]
+    return encoding, looks_timestamped(lines)
+
+
+def merge_across_ranges(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (request_id, is_error): two ranges may mention the same outcome."""
+    has_id = frame["request_id"].notna()
+    dup = frame[has_id].duplicated(subset=["request_id", "is_error"], keep=False)
+    if not dup.any():
+        return frame
+    dup_index = frame[has_id][dup].index
+    parts = frame.loc[dup_index]
+    mentions = parts.groupby(["request_id", "is_error"], observed=True)["mentions"].transform("sum")
+    parts = parts.assign(mentions=mentions.astype(frame["mentions"].dtype))
+    firsts = parts.groupby(["request_id", "is_error"], observed=True, sort=False).first()
+    firsts = firsts.reset_index()[list(EVENT_COLUMNS)]
+    kept = frame.drop(index=dup_index)
+    out = pd.concat([kept, firsts.astype(frame.dtypes.to_dict())], ignore_index=True)
+    return out.sort_values("line", kind="stable").reset_index(drop=True)
+
+
+def parse_in_parallel(
+    src: Source,
+    formats: Sequence[LogFormat],
+    tz: str,
+    workers: int | None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> tuple[pd.DataFrame, FileReport]:
+    """Parse one big file with ``workers`` processes (default: the machine's cores)."""
+    n = workers or os.cpu_count() or 1
+    fmt = formats[0].name if len(formats) == 1 else None
+    encoding, timestamped = _head(src.name)
+    ranges = plan_ranges(src.name, n)
+    ctx = get_context("spawn")  # never fork a process that may run threads (Streamlit)
+    with ProcessPoolExecutor(max_workers=min(n, len(ranges)), mp_context=ctx) as pool:
+        futures = [
+            pool.submit(
+                _parse_range,
+                src.name,
+                a,
+                b,
+                fmt=fmt,
+                tz=tz,
+                encoding=encoding,
+                timestamped=timestamped,
+            )
+            for a, b in ranges
+        ]
+        results = []
+        for fut, (a, b) in zip(futures, ranges, strict=True):
+            results.append(fut.result())
+            if on_bytes is not None:
+                on_bytes(b - a)
+    report = FileReport(src.name, encoding=encoding)
+    frames = []
+    offset = 0
+    for frame, part, lines in results:
+        if len(frame):
+            frames.append(frame.assign(line=frame["line"] + offset))
+        report.bytes_read += part.bytes_read
+        report.lines_read += part.lines_read
+        report.lines_in_events += part.lines_in_events
+        report.ignored += part.ignored
+        report.unparsed += part.unparsed
+        report.formats.update(part.formats)
+        for n_line, text in part.unparsed_examples:
+            if len(report.unparsed_examples) < 200:
+                report.unparsed_examples.append((n_line + offset, text))
+        if part.problem and "no DashScope API calls" not in part.problem:
+            report.problem = report.problem or part.problem
+        offset += lines
+    if not frames:
+        from ingest.schema import empty_events
+
+        return empty_events(), report
+    frame = merge_across_ranges(pd.concat(frames, ignore_index=True))
+    report.events = len(frame)
+    errors = frame[frame["is_error"]]
+    report.errors = len(errors)
+    report.errors_without_request_id = int(errors["request_id"].isna().sum())
+    ts = frame["timestamp"].dropna()
+    if len(ts):
+        report.first_ts, report.last_ts = ts.min(), ts.max()
+    return frame, report

@@ -1,0 +1,49 @@
+"""Byte-range parsing in several processes gives exactly the events of one process."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ingest import load_events, parallel
+from ingest.parallel import plan_ranges
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+
+
+@pytest.mark.parametrize("name", ["python_sdk.log", "openai_compat.log", "java_service.log"])
+def test_two_processes_give_the_events_of_one(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # three copies with fresh ids would be ideal; one copy cut in four ranges is enough to
+    # put boundaries inside tracebacks and retry sequences
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    path = SAMPLES / name
+    one, r1 = load_events(str(path), workers=1)
+    many, r4 = load_events(str(path), workers=4)
+    pd.testing.assert_frame_equal(
+        one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
+    )
+    a, b = r1.files[0], r4.files[0]
+    assert (a.lines_read, a.lines_in_events, a.ignored, a.unparsed) == (
+        b.lines_read,
+        b.lines_in_events,
+        b.ignored,
+        b.unparsed,
+    )
+    assert b.balanced
+
+
+def test_ranges_start_where_records_start() -> None:
+    path = SAMPLES / "java_service.log"
+    data = path.read_bytes()
+    ranges = plan_ranges(str(path), 8)
+    assert ranges[0][0] == 0
+    assert ranges[-1][1] == len(data)
+    for (_a, b), (c, _d) in pairwise(ranges):
+        assert b == c
+        assert data[c - 1 : c] == b"\n"
+        assert data[c : c + 4].isdigit()  # a Spring Boot timestamp opens the record

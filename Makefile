@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLES ?= sample_logs
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench samples screenshots clean
+.PHONY: help run test lint format bench fuzz samples screenshots clean
 
 help: ## list the targets with what each does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -35,6 +35,9 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 
 bench: $(STAMP) ## parse-speed and memory benchmarks on generated logs (figures go in the issue notes)
 	$(PY) bench/run.py
+
+fuzz: $(STAMP) ## coverage-guided fuzzing of the parser for FUZZ_SECONDS (default 60)
+	$(PY) tests/fuzz/fuzz_ingest.py -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus
 
 samples: $(STAMP) ## regenerate sample_logs/ with the generator (deterministic)
 	$(PY) bench/generate_logs.py --out $(SAMPLES) --profile samples

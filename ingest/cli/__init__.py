@@ -10,6 +10,8 @@ from ingest.cli.app import app
 from ingest.cli.codes import codes
 from ingest.cli.export import export_ids
 from ingest.cli.parse import formats, parse, summary
+from ingest.cli.store import ingest_cmd
+from ingest.cli.watch import watch
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,5 +23,5 @@ def main() -> None:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
-for _command in (parse, summary, formats, codes, export_ids, app):
+for _command in (parse, summary, formats, codes, export_ids, app, ingest_cmd, watch):
     main.add_command(_command)

@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from ingest.queries import errors_only, failures_without_request_id, format_time
+from ingest.redact import redact
 
 CSV_COLUMNS: tuple[str, ...] = (
     "request_id",
@@ -29,6 +30,29 @@ FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 #: request_ids listed per code in the ticket before "and N more"
 TICKET_IDS_PER_CODE = 20
 CSV_NAME = "request_ids.csv"
+#: log text columns redacted again on export (ingest.normalize already redacts messages)
+REDACTED_COLUMNS: tuple[str, ...] = ("message", "model", "code", "raw_code", "request_id")
+
+
+def redact_frame(events: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``events`` with its log text columns redacted (a second line of defence).
+
+    Each distinct value is redacted once: a categorical column maps its categories.
+    """
+    out = events.copy()
+    for col in REDACTED_COLUMNS:
+        if col not in out:
+            continue
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = [redact(str(c)) for c in s.cat.categories]
+            if len(set(cats)) == len(cats):
+                out[col] = s.cat.rename_categories(cats)
+            else:
+                out[col] = s.astype("string").map(redact, na_action="ignore").astype("category")
+        else:
+            out[col] = s.map(lambda v: redact(v) if isinstance(v, str) else v)
+    return out
 
 
 def neutralise_cell(value: str) -> str:
@@ -46,8 +70,8 @@ def _iso(ts: pd.Series, tz: str) -> pd.Series:
 
 
 def request_id_rows(events: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """The CSV's rows as a frame (strings, not yet neutralised), oldest first."""
-    errs = errors_only(events)
+    """The CSV's rows as a frame (strings, redacted, not yet neutralised), oldest first."""
+    errs = redact_frame(errors_only(events))
     errs = errs.loc[errs["request_id"].notna().to_numpy(dtype=bool)]
     errs = errs.sort_values(["timestamp", "source", "line"], kind="stable")
     status = errs["status_code"].astype("Int32").astype("string").fillna("")
@@ -111,6 +135,7 @@ def ticket_markdown(
     "and N more" pointing at the CSV). Failures without a request_id get their own section
     saying what to send instead. Log text is escaped; request_ids sit in code blocks.
     """
+    events = redact_frame(events)
     errs = errors_only(events)
     with_id = errs.loc[errs["request_id"].notna().to_numpy(dtype=bool)]
     lines: list[str] = [

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ingest.catalog import Catalogue, load_catalogue
+from ingest.redact import redact
 
 Fields = dict[str, Any]
 
@@ -225,6 +226,13 @@ def enrich(ev: Fields, cat: Catalogue) -> Fields:
     return ev
 
 
+def redact_message(ev: Fields) -> Fields:
+    """API keys, auth headers, e-mails and mobile numbers out of the message (ingest.redact)."""
+    if isinstance(ev.get("message"), str):
+        ev["message"] = redact(ev["message"])
+    return ev
+
+
 STEPS: tuple[Callable[..., Fields], ...] = (
     clean_fields,
     parse_status,
@@ -236,6 +244,7 @@ STEPS: tuple[Callable[..., Fields], ...] = (
     decide_error,
     reconcile_status,
     enrich,
+    redact_message,
 )
 _NEEDS_CATALOGUE = {doc_anchor_hint, code_from_message, compat_to_native, reconcile_status, enrich}
 

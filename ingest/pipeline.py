@@ -15,6 +15,7 @@ from ingest.formats import LogFormat, get_format, registry
 from ingest.matcher import RecordMatcher
 from ingest.normalize import normalize
 from ingest.records import Record, RecordGrouper
+from ingest.redact import redact_line
 from ingest.report import FileReport, IngestReport
 from ingest.schema import EVENT_DTYPES, empty_events
 from ingest.sources import Source, SourceError, iter_sources, iter_text_chunks, open_raw
@@ -72,7 +73,9 @@ class FileParser:
             self.report.unparsed += rec.n_lines
             for k, line in enumerate(text.split("\n")[:3]):
                 if len(self.report.unparsed_examples) < 200:
-                    self.report.unparsed_examples.append((rec.first_line + k, line[:500]))
+                    self.report.unparsed_examples.append(
+                        (rec.first_line + k, redact_line(line[:1000])[:500])
+                    )
         else:
             self.report.ignored += rec.n_lines
 

@@ -1,0 +1,435 @@
+"""Deeper analysis of an events frame: why a spike happened, and what the retries cost.
+
+Pure functions of the events frame (no I/O, no Streamlit), used by ``dashscope-logs summary``,
+the Throttling page and the alerts of ``dashscope-logs watch``.
+
+Spike explainer: the events of a spike window are compared with a baseline window; every value
+of ``model``, ``code`` and ``source`` is ranked by its *lift* (share in the spike / share in the
+baseline) among the values with enough *support* (events in the spike). The issue also asks for
+API key hashes and client hosts: the events frame has no such columns (logs of the client
+libraries do not carry them, see client-log-formats.md section 7), so they are not ranked.
+
+Retries: the frame keeps one row per attempt. A *retried attempt* is a row of a ``retry`` format
+(openai ``Retrying request``, tenacity's warning, dashscope 2.x ``retrying ... (attempt n/m)``),
+or a failed ``transport`` row (an httpx status line) that absorbed such a notice
+(``mentions >= 2``). The next attempt of the same logical call is the next row of the same file
+within ``RETRY_GAP`` seconds; LangChain's tenacity retries run in threads beside other calls, so
+their next attempt is the next tenacity / LangChain row instead. A retry on a code the catalogue
+marks as not retryable (moderation, billing, a bad key) is *wasted*: it cannot succeed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ingest.queries import THROTTLING_KINDS, detect_spikes, format_time
+
+#: the columns ranked by the explainer (no API key hash / client host column exists)
+EXPLAIN_COLUMNS: tuple[str, ...] = ("code", "model", "source")
+#: what the explainer cannot rank, and why (shown with its results)
+EXPLAIN_SKIPPED = "API key hash and client host: the events carry no such fields"
+#: a value needs this many events in the spike (and this share of it) to be ranked
+MIN_SUPPORT = 3
+MIN_SUPPORT_SHARE = 0.05
+
+#: seconds between two attempts of one call (the SDKs back off 0.4 s .. 8 s; LangChain 4 s+)
+RETRY_GAP = 60.0
+#: formats whose next attempt is the next row of the same family, not just the next row
+RETRY_LANES: dict[str, frozenset[str]] = {
+    "tenacity-retry": frozenset({"tenacity-retry", "langchain-tongyi"}),
+}
+#: a retry storm: per-minute retried attempts that the spike detector flags
+STORM_BUCKET = "1min"
+
+
+# --------------------------------------------------------------------------- spike explainer
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One value of one column, ranked by over-representation in the spike."""
+
+    column: str
+    value: str
+    spike_count: int
+    spike_share: float
+    baseline_share: float
+    lift: float  # math.inf when the value never occurs in the baseline
+
+
+@dataclass(frozen=True)
+class Explanation:
+    start: pd.Timestamp
+    end: pd.Timestamp
+    spike_events: int
+    baseline_events: int
+    what: str  # "429s", "throttled calls" or "errors"
+    factors: list[Factor]
+    sentence: str
+    skipped: str = EXPLAIN_SKIPPED
+
+
+def _label(series: pd.Series, empty: str) -> pd.Series:
+    return series.astype("string").fillna(empty)
+
+
+def _focus(events: pd.DataFrame, focus: str) -> pd.DataFrame:
+    errs = events.loc[events["is_error"].to_numpy(dtype=bool)]
+    if focus == "throttling":
+        cat = errs["category"].astype("string")
+        keep = cat.isin(THROTTLING_KINDS).fillna(False) | (errs["status_code"] == 429).fillna(False)
+        return errs.loc[keep.to_numpy(dtype=bool)]
+    return errs
+
+
+def _window(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    ts = frame["timestamp"]
+    keep = ((ts >= start) & (ts < end)).to_numpy(dtype=bool, na_value=False)
+    return frame.loc[keep]
+
+
+def explain_spike(
+    events: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    *,
+    baseline_start: pd.Timestamp | None = None,
+    baseline_end: pd.Timestamp | None = None,
+    focus: str = "throttling",
+    tz: str = "UTC",
+    columns: tuple[str, ...] = EXPLAIN_COLUMNS,
+) -> Explanation:
+    """Rank the values of ``columns`` by over-representation in [start, end) and say it.
+
+    ``focus``: "throttling" (429s / throttling categories) or "errors" (every failure). The
+    baseline defaults to the six spike-lengths before the spike (the whole log before it when
+    that window is empty).
+    """
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    focused = _focus(events, focus)
+    spike = _window(focused, start, end)
+    if baseline_end is None:
+        baseline_end = start
+    if baseline_start is None:
+        baseline_start = baseline_end - 6 * (end - start)
+    base = _window(focused, pd.Timestamp(baseline_start), pd.Timestamp(baseline_end))
+    if base.empty:
+        before = focused["timestamp"] < start
+        base = focused.loc[before.to_numpy(dtype=bool, na_value=False)]
+    what = _what(spike, focus)
+    factors: list[Factor] = []
+    n, nb = len(spike), len(base)
+    for col in columns:
+        if n == 0:
+            break
+        s_counts = _label(spike[col], "(none)").value_counts()
+        b_counts = _label(base[col], "(none)").value_counts() if nb else pd.Series(dtype="int64")
+        for value, count in s_counts.items():
+            if count < MIN_SUPPORT or count < MIN_SUPPORT_SHARE * n or value == "(none)":
+                continue
+            share = count / n
+            b_share = float(b_counts.get(value, 0)) / nb if nb else 0.0
+            lift = share / b_share if b_share > 0 else math.inf
+            factors.append(Factor(col, str(value), int(count), share, b_share, lift))
+    factors.sort(key=lambda f: (-min(f.lift, 1e9), -f.spike_count, f.column, f.value))
+    sentence = _sentence(spike, start, end, tz, what, factors)
+    return Explanation(start, end, n, nb, what, factors, sentence)
+
+
+def _what(spike: pd.DataFrame, focus: str) -> str:
+    if focus != "throttling":
+        return "errors"
+    status = spike["status_code"]
+    if len(spike) and bool((status == 429).fillna(False).all()):
+        return "429s"
+    return "throttled calls"
+
+
+def _hhmm(ts: pd.Timestamp, tz: str) -> str:
+    return str(ts.tz_convert(tz).strftime("%H:%M"))
+
+
+def _sentence(  # noqa: PLR0917 (private helper)
+    spike: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    tz: str,
+    what: str,
+    factors: list[Factor],
+) -> str:
+    """ "78% of the 429s between 14:02 and 14:09 are AllocationQuota on qwen-max"."""
+    span = f"between {_hhmm(start, tz)} and {_hhmm(end, tz)}"
+    if spike.empty:
+        return f"No {what} {span}."
+    code = _label(spike["code"], "")
+    model = _label(spike["model"], "")
+    named = (code != "") | (model != "")
+    if not bool(named.any()):
+        return f"{len(spike)} {what} {span}; the log names no code or model for them."
+    pairs = pd.DataFrame({"code": code[named], "model": model[named]}).value_counts()
+    top, count = next(iter(pairs.items()))
+    top_code, top_model = (str(x) for x in top)  # type: ignore[attr-defined]
+    share = int(count) / len(spike)
+    parts = []
+    if top_code:
+        parts.append(_short_code(top_code))
+    if top_model:
+        parts.append(f"on {top_model}")
+    text = f"{share:.0%} of the {what} {span} are {' '.join(parts)}"
+    lifts = [f for f in factors if f.value in (top_code, top_model) and f.lift != math.inf]
+    if lifts and lifts[0].lift >= 2:
+        text += f" ({lifts[0].lift:.1f}x its share before)"
+    elif any(f.value in (top_code, top_model) and f.lift == math.inf for f in factors):
+        text += " (not seen before the spike)"
+    return text + "."
+
+
+def _short_code(code: str) -> str:
+    """``Throttling.AllocationQuota`` -> ``AllocationQuota`` (the example's wording)."""
+    head, _, tail = code.partition(".")
+    return tail if head == "Throttling" and tail else code
+
+
+def explain_spikes(
+    events: pd.DataFrame, bucket: str, tz: str = "UTC", limit: int = 5
+) -> list[Explanation]:
+    """The throttling spikes of ``events`` (the dashboard's detector), each explained."""
+    from ingest.queries import throttling_over_time
+
+    if events.empty:
+        return []
+    series = throttling_over_time(events, bucket, tz)
+    spikes = detect_spikes(series.counts.sum(axis=1), calls=series.totals["calls"], bucket=bucket)
+    spikes = sorted(spikes, key=lambda s: -s.total)[:limit]
+    return [explain_spike(events, s.start, s.end, tz=tz) for s in spikes]
+
+
+# --------------------------------------------------------------------------- retries
+
+
+@lru_cache(maxsize=1)
+def _roles() -> dict[str, str]:
+    from ingest.formats import registry
+
+    return {f.name: f.role for f in registry()}
+
+
+@lru_cache(maxsize=1)
+def _not_retryable_codes() -> frozenset[str]:
+    from ingest.catalog import load_catalogue
+
+    return frozenset(e.code for e in load_catalogue().entries if not e.retryable)
+
+
+@dataclass(frozen=True)
+class RetryCall:
+    """One logical call that was retried: its attempts and how it ended."""
+
+    source: str
+    first_line: int
+    start: pd.Timestamp | None
+    attempts: int
+    outcome: str  # "succeeded", "failed" or "unknown" (the log does not say)
+    codes: tuple[str, ...]  # codes (or HTTP statuses) of the failed attempts
+    wasted: int  # retried attempts on codes that can never succeed
+    model: str | None
+
+
+@dataclass(frozen=True)
+class RetryStorm:
+    start: pd.Timestamp
+    end: pd.Timestamp
+    retries: int
+    peak: int
+
+
+@dataclass(frozen=True)
+class RetryReport:
+    calls: list[RetryCall] = field(default_factory=list)
+    retried_attempts: int = 0  # failed attempts that the client retried
+    storms: list[RetryStorm] = field(default_factory=list)
+
+    @property
+    def calls_with_retries(self) -> int:
+        return len(self.calls)
+
+    @property
+    def succeeded_after_retries(self) -> int:
+        return sum(1 for c in self.calls if c.outcome == "succeeded")
+
+    @property
+    def failed_after_retries(self) -> int:
+        return sum(1 for c in self.calls if c.outcome == "failed")
+
+    @property
+    def unknown_outcome(self) -> int:
+        return sum(1 for c in self.calls if c.outcome == "unknown")
+
+    @property
+    def wasted_retries(self) -> int:
+        return sum(c.wasted for c in self.calls)
+
+    def attempts_histogram(self) -> dict[int, int]:
+        """attempts per call -> number of calls."""
+        out: dict[int, int] = {}
+        for c in self.calls:
+            out[c.attempts] = out.get(c.attempts, 0) + 1
+        return dict(sorted(out.items()))
+
+    def wasted_by_code(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        nonretry = _not_retryable_codes()
+        for c in self.calls:
+            for code in c.codes[: c.attempts - 1]:
+                if code in nonretry:
+                    out[code] = out.get(code, 0) + 1
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def _is_retried(fmt: str, is_error: bool, mentions: int, roles: dict[str, str]) -> bool:
+    role = roles.get(fmt, "detail")
+    return role == "retry" or (role == "transport" and is_error and mentions >= 2)
+
+
+def _wasted(code: str | None, retryable: Any) -> bool:
+    if code is not None and code in _not_retryable_codes():
+        return True
+    return retryable is False
+
+
+def analyse_retries(events: pd.DataFrame, *, gap: float = RETRY_GAP) -> RetryReport:
+    """Attempts per call, outcomes after retries, wasted retries and retry storms."""
+    if events.empty:
+        return RetryReport()
+    roles = _roles()
+    frame = pd.DataFrame(
+        {
+            "source": events["source"].astype("string").fillna("").to_numpy(),
+            "line": events["line"].to_numpy(dtype="int64"),
+            "ts": events["timestamp"].array,
+            "fmt": events["format"].astype("string").fillna("").to_numpy(),
+            "err": events["is_error"].to_numpy(dtype=bool),
+            "mentions": events["mentions"].to_numpy(dtype="int64"),
+            "code": events["code"].astype("object").where(events["code"].notna(), None),
+            "status": events["status_code"].astype("object"),
+            "retryable": events["retryable"].astype("object"),
+            "model": events["model"].astype("object").where(events["model"].notna(), None),
+        }
+    ).sort_values(["source", "line"], kind="stable")
+    calls: list[RetryCall] = []
+    retried_ts: list[pd.Timestamp] = []
+    for source, rows in frame.groupby("source", sort=True):
+        recs: list[dict[str, Any]] = [
+            {str(k): v for k, v in r.items()} for r in rows.to_dict(orient="records")
+        ]
+        used: set[int] = set()
+        for i, r in enumerate(recs):
+            if i in used or not _is_retried(r["fmt"], r["err"], r["mentions"], roles):
+                continue
+            chain = [i]
+            used.add(i)
+            j = i
+            while _is_retried(recs[j]["fmt"], recs[j]["err"], recs[j]["mentions"], roles):
+                nxt = _next_attempt(recs, j, used, gap)
+                if nxt is None:
+                    break
+                chain.append(nxt)
+                used.add(nxt)
+                j = nxt
+            calls.append(_call(str(source), [recs[k] for k in chain], roles))
+            retried_ts += [
+                recs[k]["ts"]
+                for k in chain
+                if _is_retried(recs[k]["fmt"], recs[k]["err"], recs[k]["mentions"], roles)
+            ]
+    storms = _storms(retried_ts)
+    return RetryReport(calls, len(retried_ts), storms)
+
+
+def _next_attempt(recs: list[dict[str, Any]], j: int, used: set[int], gap: float) -> int | None:
+    lane = RETRY_LANES.get(recs[j]["fmt"])
+    here = recs[j]["ts"]
+    for k in range(j + 1, len(recs)):
+        r = recs[k]
+        if k in used:
+            continue
+        if pd.notna(here) and pd.notna(r["ts"]) and (r["ts"] - here).total_seconds() > gap:
+            return None
+        if lane is not None and r["fmt"] not in lane:
+            continue
+        model = recs[j]["model"]
+        if model is not None and r["model"] is not None and r["model"] != model:
+            continue
+        return k
+    return None
+
+
+def _call(source: str, chain: list[dict[str, Any]], roles: dict[str, str]) -> RetryCall:
+    last = chain[-1]
+    if _is_retried(last["fmt"], last["err"], last["mentions"], roles):
+        outcome = "unknown"
+    else:
+        outcome = "failed" if last["err"] else "succeeded"
+    failed = [r for r in chain if r["err"]]
+    codes = tuple(
+        str(r["code"])
+        if r["code"] is not None
+        else f"HTTP {r['status']}"
+        if pd.notna(r["status"])
+        else "(no code)"
+        for r in failed
+    )
+    retried = [r for r in chain if _is_retried(r["fmt"], r["err"], r["mentions"], roles)]
+    wasted = sum(1 for r in retried if _wasted(r["code"], r["retryable"]))
+    model = next((r["model"] for r in chain if r["model"] is not None), None)
+    start = chain[0]["ts"]
+    return RetryCall(
+        source=source,
+        first_line=int(chain[0]["line"]),
+        start=None if pd.isna(start) else pd.Timestamp(start),
+        attempts=len(chain) + (1 if outcome == "unknown" else 0),
+        outcome=outcome,
+        codes=codes,
+        wasted=wasted,
+        model=None if model is None else str(model),
+    )
+
+
+def _storms(ts: list[pd.Timestamp]) -> list[RetryStorm]:
+    valid = pd.DatetimeIndex([t for t in ts if pd.notna(t)])
+    if len(valid) == 0:
+        return []
+    counts = pd.Series(np.ones(len(valid), dtype="int64"), index=valid).resample(STORM_BUCKET).sum()
+    return [
+        RetryStorm(s.start, s.end, s.total, s.peak)
+        for s in detect_spikes(counts, bucket=STORM_BUCKET)
+    ]
+
+
+def retry_summary(report: RetryReport, tz: str = "UTC") -> dict[str, Any]:
+    """The retry analysis as plain data (the summary's ``retries`` key)."""
+    return {
+        "retried_attempts": report.retried_attempts,
+        "calls_with_retries": report.calls_with_retries,
+        "attempts_per_call": {str(k): v for k, v in report.attempts_histogram().items()},
+        "succeeded_after_retries": report.succeeded_after_retries,
+        "failed_after_retries": report.failed_after_retries,
+        "outcome_unknown": report.unknown_outcome,
+        "wasted_retries": report.wasted_retries,
+        "wasted_by_code": report.wasted_by_code(),
+        "storms": [
+            {
+                "start": format_time(s.start, tz),
+                "end": format_time(s.end, tz),
+                "retries": s.retries,
+                "peak_per_minute": s.peak,
+            }
+            for s in report.storms
+        ],
+    }

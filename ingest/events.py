@@ -13,6 +13,7 @@ The rules (client-log-formats.md sections 6.2 and 7):
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ingest.schema import EVENT_COLUMNS, coerce_events, empty_events
-from ingest.timestamps import to_iso, to_utc
+from ingest.timestamps import looks_iso, to_iso, to_utc_raw
 
 WINDOW_SECONDS = 30.0
 WINDOW_LINES = 400
@@ -41,6 +42,14 @@ def _rough_seconds(iso: str) -> float | None:
         return float(pd.Timestamp(iso).tz_localize(None).timestamp())
     except (ValueError, TypeError):
         return None
+
+
+_DIGITS = re.compile(r"[0-9a-f]{8,}|\d+")
+
+
+def shape_of(head: str | None) -> str:
+    """A record's first characters without digits and ids: the log statement that wrote it."""
+    return _DIGITS.sub("", head or "")
 
 
 def _near(a: _Row, b: _Row, line_a: int, line_b: int, seconds: float = WINDOW_SECONDS) -> bool:
@@ -92,7 +101,9 @@ class EventCollector:
     _transports: deque[_Row] = field(default_factory=lambda: deque(maxlen=32))
 
     def add(self, ev: dict[str, Any], line: int) -> None:
-        ev["ts"] = to_iso(ev.get("ts"))
+        ts = ev.get("ts")
+        # ISO-like strings are converted later, all at once (to_utc_raw); the rest now
+        ev["ts"] = ts if looks_iso(ts) else to_iso(ts)
         ev["line"] = line
         ev["mentions"] = 1
         role = ev.get("role", "detail")
@@ -120,7 +131,7 @@ class EventCollector:
                         and not prior.absorbed
                         # the same log statement twice is two calls (a burst of id-less stream
                         # errors); a different statement is the same failure told again
-                        and pf.get("shape") != ev.get("shape")
+                        and shape_of(pf.get("shape")) != shape_of(ev.get("shape"))
                         and pf.get("request_id") is None
                         and pf.get("code") == ev.get("code")
                         and pf.get("status_code") == ev.get("status_code")
@@ -197,5 +208,5 @@ class EventCollector:
                 else:
                     data[col].append(ev.get(col))
         frame = pd.DataFrame(data)
-        frame["timestamp"] = to_utc(data["timestamp"], tz)
+        frame["timestamp"] = to_utc_raw(data["timestamp"], tz)
         return coerce_events(frame)

@@ -29,8 +29,7 @@ MODEL_HINT = re.compile(
     r"""(?P<model>[A-Za-z][\w.\-/:]*[\w])"""
 )
 PREFIX_WINDOW = 300
-#: the "shape" of a record: its first characters without digits (timestamps, ids, counts)
-_DIGITS = re.compile(r"[0-9a-f]{8,}|\d+")
+_MODEL_WORDS = ("odel", "Tongyi(", "Qwen(", "DashScope(")
 MAX_NESTING = 3
 
 
@@ -144,6 +143,7 @@ class RecordMatcher:
 
     def match(self, text: str, record_ts: str | None = None) -> list[RawEvent]:
         sites: list[ObjectSite] | None = None
+        lower: str | None = None
         present = self.triggers_in(text)
         if not present:
             return []
@@ -152,8 +152,11 @@ class RecordMatcher:
                 continue
             if fmt.guard is not None and not fmt.guard.search(text):
                 continue
-            if fmt.exclude is not None and fmt.exclude.search(text):
-                continue
+            if fmt.exclude_words:
+                if lower is None:
+                    lower = text.lower()
+                if any(w in lower for w in fmt.exclude_words):
+                    continue
             if fmt.kind == "object":
                 if sites is None:
                     sites = find_objects(text)
@@ -164,12 +167,14 @@ class RecordMatcher:
                 events = self._kv(fmt, text)
             if events:
                 model: str | None = None
-                shape = _DIGITS.sub("", text[:160])
+                head = text[:160]
                 for ev in events:
-                    ev["shape"] = shape
+                    ev["shape"] = head  # reduced to its shape only where a merge needs it
                     if not ev.get("ts"):
                         ev["ts"] = record_ts
                     if not ev.get("model"):
+                        if model is None and not any(h in text for h in _MODEL_WORDS):
+                            model = ""
                         if model is None:
                             hint = MODEL_HINT.search(text)
                             model = hint.group("model") if hint else ""

@@ -34,9 +34,12 @@ WEBSOCKET_STATUS = 44
 CLIENT_STATUS = -1
 
 
-def clean_fields(ev: Fields) -> Fields:
+_CLEANED = ("status", "code", "message", "task_status", "error_type")
+
+
+def clean_fields(ev: Fields, only: tuple[str, ...] = _CLEANED) -> Fields:
     """Strings stripped; None, "null", "" and friends become None."""
-    for key in ("status", "code", "message", "request_id", "model", "task_status", "error_type"):
+    for key in only:
         value = ev.get(key)
         if value is None:
             continue
@@ -233,6 +236,7 @@ def redact_message(ev: Fields) -> Fields:
     return ev
 
 
+#: the semantic steps; request ids and models are cleaned per row (see ``normalize``)
 STEPS: tuple[Callable[..., Fields], ...] = (
     clean_fields,
     parse_status,
@@ -240,7 +244,6 @@ STEPS: tuple[Callable[..., Fields], ...] = (
     doc_anchor_hint,
     code_from_message,
     compat_to_native,
-    validate_request_id,
     decide_error,
     reconcile_status,
     enrich,
@@ -249,9 +252,30 @@ STEPS: tuple[Callable[..., Fields], ...] = (
 _NEEDS_CATALOGUE = {doc_anchor_hint, code_from_message, compat_to_native, reconcile_status, enrich}
 
 
+#: fields that differ on every row and pass through the semantic steps untouched
+_PER_ROW = ("request_id", "model", "ts", "shape")
+_MEMO: dict[tuple[Any, ...], Fields] = {}
+_MEMO_MAX = 50_000
+
+
 def normalize(ev: Fields, cat: Catalogue | None = None) -> Fields:
-    """Run every step on one raw event (a dict from ingest.matcher) and return it."""
+    """Run every step on one raw event (a dict from ingest.matcher) and return it.
+
+    The steps depend on the status, code, message and flags, not on the request id, model or
+    time, so their result is remembered per distinct combination: a log repeats a handful of
+    error shapes and one success shape millions of times.
+    """
     cat = cat or load_catalogue()
-    for step in STEPS:
-        ev = step(ev, cat) if step in _NEEDS_CATALOGUE else step(ev)
-    return ev
+    per_row = {k: ev.pop(k) for k in _PER_ROW if k in ev}
+    key = (id(cat), *sorted(ev.items()))
+    done = _MEMO.get(key)
+    if done is None:
+        done = dict(ev)
+        for step in STEPS:
+            done = step(done, cat) if step in _NEEDS_CATALOGUE else step(done)
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[key] = done
+    out = dict(done)
+    out.update(per_row)
+    return validate_request_id(clean_fields(out, only=("request_id", "model")))

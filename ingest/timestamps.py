@@ -83,3 +83,50 @@ def to_utc(values: Sequence[str | None], tz: str) -> pd.Series:
         local = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
         out.loc[local.index] = local.dt.tz_convert("UTC").astype(out.dtype)
     return out
+
+
+_ARROW_ISO = (
+    r"^\[?(?P<d>\d{4}[-/]\d{2}[-/]\d{2})[T ](?P<t>\d{2}:\d{2}:\d{2})"
+    r"(?:[.,](?P<f>\d{1,9}))?(?:[.,]\d+)*\s?(?P<z>Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def looks_iso(value: Any) -> bool:
+    """A timestamp string the vectorized conversion understands (``to_utc_raw``)."""
+    return (
+        isinstance(value, str)
+        and len(value) >= 19
+        and value[4] in "-/"
+        and value[10] in " T"
+        and value[13] == ":"
+    )
+
+
+def to_utc_raw(values: Sequence[Any], tz: str) -> pd.Series:
+    """Timestamps as logged (ISO-like strings with ``,`` or ``.`` fractions, or other values)
+    -> tz-aware UTC. The common ISO-like strings are rewritten with one vectorized regex
+    (pyarrow); anything else goes through ``to_iso`` one by one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fast = [v if looks_iso(v) else None for v in values]
+    arr = pa.array(fast, type=pa.string())
+    parts = pc.extract_regex(arr, _ARROW_ISO)
+    date = pc.replace_substring(parts.field("d"), "/", "-")
+    frac = parts.field("f")
+    frac = pc.if_else(pc.equal(frac, ""), "0", pc.utf8_slice_codeunits(frac, 0, 6))
+    zone = parts.field("z")
+    zone = pc.if_else(pc.equal(zone, "Z"), "+00:00", zone)
+    zone = pc.if_else(
+        pc.and_(pc.not_equal(zone, ""), pc.not_equal(pc.utf8_length(zone), 6)),
+        pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(zone, 0, 3), pc.utf8_slice_codeunits(zone, 3, 5), ":"
+        ),
+        zone,
+    )
+    iso = pc.binary_join_element_wise(date, "T", parts.field("t"), ".", frac, zone, "").to_pylist()
+    out = [
+        i if i is not None else (None if v is None else to_iso(v))
+        for i, v in zip(iso, values, strict=True)
+    ]
+    return to_utc(out, tz)

@@ -35,11 +35,20 @@ def test_the_steps_are_named_and_in_order() -> None:
         "doc_anchor_hint",
         "code_from_message",
         "compat_to_native",
-        "validate_request_id",
         "decide_error",
         "reconcile_status",
         "enrich",
+        "redact_message",
     ]
+    # request ids are validated per row, after the (remembered) semantic steps
+    assert "validate_request_id" in normalize.__code__.co_names
+
+
+def test_normalize_remembers_shapes_but_not_rows() -> None:
+    a = normalize({"status": "429", "code": "limit_requests", "request_id": "chatcmpl-" + RID})
+    b = normalize({"status": "429", "code": "limit_requests", "request_id": "xxx", "model": "m"})
+    assert (a["code"], a["request_id"], a.get("model")) == ("Throttling.RateQuota", RID, None)
+    assert (b["code"], b["request_id"], b["model"]) == ("Throttling.RateQuota", None, "m")
 
 
 # -- clean_fields / parse_status -------------------------------------------------------------------
@@ -47,7 +56,8 @@ def test_the_steps_are_named_and_in_order() -> None:
 
 def test_clean_fields_nulls() -> None:
     ev = clean_fields(
-        {"code": " null ", "model": "qwen-plus ", "request_id": "", "message": "  m "}
+        {"code": " null ", "model": "qwen-plus ", "request_id": "", "message": "  m "},
+        only=("code", "model", "request_id", "message"),
     )
     assert ev == {"code": None, "model": "qwen-plus", "request_id": None, "message": "m"}
     assert clean_fields({"message": "None"})["message"] is None

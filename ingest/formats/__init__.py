@@ -54,7 +54,7 @@ class LogFormat:
     error: bool | None = None  # force is_error (e.g. task-failed frames)
     success: bool = False  # the format describes successful calls only
     guard: re.Pattern[str] | None = None  # must match the record for the format to apply
-    exclude: re.Pattern[str] | None = None  # must not match the record
+    exclude_words: tuple[str, ...] = ()  # none of these (any case) may appear in the record
     genericity: int = 0  # how many other formats' samples this one also claims
 
 
@@ -156,8 +156,14 @@ def parse_format(path: Path, data: dict[str, Any]) -> LogFormat:
         error=data.get("error"),
         success=bool(data.get("success", False)),
         guard=_compile(path, "guard", data["guard"]) if "guard" in data else None,
-        exclude=_compile(path, "exclude", data["exclude"]) if "exclude" in data else None,
+        exclude_words=_words(path, data.get("exclude_words", [])),
     )
+
+
+def _words(path: Path, words: Any) -> tuple[str, ...]:
+    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+        raise _fail(path, "'exclude_words' must be a list of non-empty strings")
+    return tuple(w.lower() for w in words)
 
 
 def read_formats(directory: Path = FORMATS_DIR) -> list[LogFormat]:

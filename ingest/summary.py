@@ -25,14 +25,59 @@ def _iso(ts: Any, tz: str) -> str | None:
 
 def _counts(series: pd.Series) -> dict[str, int]:
     counts = series.astype("string").fillna("(none)").value_counts()
-    return {str(k): int(v) for k, v in counts.items()}
+    ordered = sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+    return {str(k): int(v) for k, v in ordered}
+
+
+def _peaks(series: Any, bucket: str, tz: str) -> list[dict[str, Any]]:
+    throttled = series.counts.sum(axis=1)
+    return [
+        {
+            "start": _iso(spike.start, tz),
+            "end": _iso(spike.end, tz),
+            "peak": spike.peak,
+            "peak_time": _iso(spike.peak_time, tz),
+            "throttled": spike.total,
+            "share_of_calls": None if spike.share is None else round(spike.share, 4),
+        }
+        for spike in detect_spikes(throttled, calls=series.totals["calls"], bucket=bucket)
+    ]
+
+
+def _top_ids(ranked: pd.DataFrame, tz: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "request_id": r["request_id"],
+            "time": _iso(r["timestamp"], tz),
+            "status": None if pd.isna(r["status_code"]) else int(r["status_code"]),
+            "code": None if pd.isna(r["code"]) else str(r["code"]),
+            "mentions": int(r["mentions"]),
+            "where": f"{r['source']}:{r['line']}",
+        }
+        for r in ranked.to_dict(orient="records")
+    ]
+
+
+def _with_meanings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    cat = load_catalogue()
+    out = []
+    for row in rows:
+        code = row["code"]
+        entry = cat.resolve(code) if code != "(no code)" else None
+        out.append(
+            {
+                **row,
+                "meaning_en": entry.meaning_en if entry else None,
+                "meaning_zh": entry.meaning_zh if entry else None,
+            }
+        )
+    return out
 
 
 def summarise(
     events: pd.DataFrame, report: IngestReport, *, tz: str = "Asia/Shanghai", top: int = 10
 ) -> dict[str, Any]:
     """The summary as plain data (the --json output; the text output is rendered from it)."""
-    cat = load_catalogue()
     k = kpis(events)
     errs = errors_only(events)
     codes = []
@@ -45,52 +90,72 @@ def summarise(
                 status=("status_code", lambda s: None if s.dropna().empty else int(s.mode()[0])),
                 category=("category", lambda s: None if s.dropna().empty else str(s.mode()[0])),
             )
-            .sort_values("count", ascending=False)
+            .reset_index()
+            .sort_values(["count", "code"], ascending=[False, True])
             .head(top)
         )
-        for code, row in grouped.iterrows():
-            entry = cat.resolve(str(code)) if code != "(no code)" else None
-            codes.append(
-                {
-                    "code": str(code),
-                    "count": int(row["count"]),
-                    "status": row["status"],
-                    "category": row["category"],
-                    "meaning_en": entry.meaning_en if entry else None,
-                    "meaning_zh": entry.meaning_zh if entry else None,
-                }
-            )
+        codes = [
+            {
+                "code": str(row["code"]),
+                "count": int(row["count"]),
+                "status": row["status"],
+                "category": row["category"],
+            }
+            for _, row in grouped.iterrows()
+        ]
     peaks = []
     if k.throttled:
         bucket = choose_bucket(k.first, k.last)
-        series = throttling_over_time(events, bucket, tz)
-        throttled = series.counts.sum(axis=1)
-        for spike in detect_spikes(throttled, calls=series.totals["calls"], bucket=bucket):
-            peaks.append(
-                {
-                    "start": _iso(spike.start, tz),
-                    "end": _iso(spike.end, tz),
-                    "peak": spike.peak,
-                    "peak_time": _iso(spike.peak_time, tz),
-                    "throttled": spike.total,
-                    "share_of_calls": None if spike.share is None else round(spike.share, 4),
-                }
-            )
+        peaks = _peaks(throttling_over_time(events, bucket, tz), bucket, tz)
     top_ids = []
     if not errs.empty:
         with_id = errs[errs["request_id"].notna()]
         ranked = with_id.sort_values(["mentions", "timestamp"], ascending=[False, True]).head(top)
-        for r in ranked.to_dict(orient="records"):
-            top_ids.append(
-                {
-                    "request_id": r["request_id"],
-                    "time": _iso(r["timestamp"], tz),
-                    "status": None if pd.isna(r["status_code"]) else int(r["status_code"]),
-                    "code": None if pd.isna(r["code"]) else str(r["code"]),
-                    "mentions": int(r["mentions"]),
-                    "where": f"{r['source']}:{r['line']}",
-                }
-            )
+        top_ids = _top_ids(ranked, tz)
+    return _assemble(
+        report,
+        tz,
+        k,
+        by_category=_counts(errs["category"]) if not errs.empty else {},
+        by_status=_counts(errs["status_code"]) if not errs.empty else {},
+        codes=codes,
+        peaks=peaks,
+        top_ids=top_ids,
+    )
+
+
+def summarise_dataset(
+    store: Any, report: IngestReport, *, tz: str = "Asia/Shanghai", top: int = 10
+) -> dict[str, Any]:
+    """``summarise`` of a Parquet dataset (``ingest.store.query.DatasetQuery``), in SQL."""
+    k = store.kpis()
+    peaks = []
+    if k.throttled:
+        bucket = choose_bucket(k.first, k.last)
+        peaks = _peaks(store.throttling_over_time(None, bucket, tz), bucket, tz)
+    return _assemble(
+        report,
+        tz,
+        k,
+        by_category=store.value_counts("category"),
+        by_status=store.value_counts("status_code"),
+        codes=store.code_summary(top=top),
+        peaks=peaks,
+        top_ids=_top_ids(store.ranked_request_ids(top=top), tz),
+    )
+
+
+def _assemble(
+    report: IngestReport,
+    tz: str,
+    k: Any,
+    *,
+    by_category: dict[str, int],
+    by_status: dict[str, int],
+    codes: list[dict[str, Any]],
+    peaks: list[dict[str, Any]],
+    top_ids: list[dict[str, Any]],
+) -> dict[str, Any]:
     return {
         "files": [
             {
@@ -114,9 +179,9 @@ def summarise(
         "throttled": k.throttled,
         "failing_request_ids": k.failing_request_ids,
         "errors_without_request_id": k.errors_without_request_id,
-        "by_category": _counts(errs["category"]) if not errs.empty else {},
-        "by_status": _counts(errs["status_code"]) if not errs.empty else {},
-        "top_codes": codes,
+        "by_category": by_category,
+        "by_status": by_status,
+        "top_codes": _with_meanings(codes),
         "throttling_peaks": peaks,
         "top_request_ids": top_ids,
     }

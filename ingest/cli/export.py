@@ -50,6 +50,12 @@ def parse_time(text: str | None, tz: str, option: str) -> pd.Timestamp | None:
     return ts.tz_convert("UTC")
 
 
+def _is_dataset(path: str) -> bool:
+    from ingest.store import is_dataset
+
+    return is_dataset(path)
+
+
 def _output_kind(path: Path | None) -> str:
     if path is None:
         return "csv"
@@ -107,8 +113,9 @@ def export_ids(
 ) -> None:
     """Export failing request_ids (CSV) or a support-ticket summary (Markdown).
 
-    SOURCES are log files, directories or globs. Only errors that carry a request_id go in the
-    CSV; the ticket also lists failures without one and says what to send instead. Files
+    SOURCES are log files, directories or globs, or one dataset directory made by `ingest`
+    (queried with DuckDB, without loading every event). Only errors that carry a request_id go
+    in the CSV; the ticket also lists failures without one and says what to send instead. Files
     written by this command start with a UTF-8 BOM so that Excel shows Chinese correctly.
 
     \b
@@ -128,22 +135,30 @@ def export_ids(
     from ingest.queries import Filters, apply_filters
     from ingest.sources import SourceError
 
-    try:
-        events, report = load_events(list(sources), tz=tz)
-    except (SourceError, OSError, ValueError) as exc:  # one clear line
-        raise click.ClickException(str(exc)) from None
-    if report.problems:
-        detail = "; ".join(f"{name}: {problem}" for name, problem in report.problems)
-        raise click.ClickException(f"cannot read {detail}")
-
     filters = Filters(
         codes=tuple(codes),
         categories=(category,) if category else (),
         start=start,
         end=end,
     )
-    selected = apply_filters(events, filters)
-    logged = set(events["code"].dropna().astype(str))
+    if len(sources) == 1 and _is_dataset(sources[0]):
+        # a dataset made by `ingest`: DuckDB selects the errors, only they reach pandas
+        from ingest.store.query import DatasetQuery
+
+        store = DatasetQuery(sources[0])
+        selected = store.events(filters, errors_only=True)
+        logged = store.codes_logged()
+        store.close()
+    else:
+        try:
+            events, report = load_events(list(sources), tz=tz)
+        except (SourceError, OSError, ValueError) as exc:  # one clear line
+            raise click.ClickException(str(exc)) from None
+        if report.problems:
+            detail = "; ".join(f"{name}: {problem}" for name, problem in report.problems)
+            raise click.ClickException(f"cannot read {detail}")
+        selected = apply_filters(events, filters)
+        logged = set(events["code"].dropna().astype(str))
     for code in codes:
         if code not in logged:
             click.echo(f"warning: no error with code {code} in these logs", err=True)

@@ -94,9 +94,27 @@ def parse(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
 @click.option("--top", default=10, show_default=True, help="How many codes and request_ids.")
 def summary(sources: tuple[str, ...], tz: str, as_json: bool, top: int) -> None:
-    """Summarise SOURCES: error rate, codes, statuses, throttling peaks, time span."""
+    """Summarise SOURCES: error rate, codes, statuses, throttling peaks, time span.
+
+    SOURCES may also be one dataset directory made by `ingest`: it is queried with DuckDB.
+    """
     from ingest.summary import summarise, summary_text
 
+    if len(sources) == 1:
+        from ingest.store import is_dataset
+
+        if is_dataset(sources[0]):
+            from ingest.store.query import DatasetQuery
+            from ingest.store.reports import load_report
+            from ingest.summary import summarise_dataset
+
+            store = DatasetQuery(sources[0])
+            data = summarise_dataset(store, load_report(store.dataset), tz=tz, top=top)
+            store.close()
+            click.echo(
+                json.dumps(data, ensure_ascii=False, indent=2) if as_json else summary_text(data)
+            )
+            return
     events, report = load_or_exit(sources, tz)
     data = summarise(events, report, tz=tz, top=top)
     if as_json:

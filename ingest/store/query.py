@@ -1,0 +1,528 @@
+"""The dashboard's aggregations in DuckDB SQL over the Parquet dataset.
+
+One function here per function of ``ingest.queries`` that the pages, ``summary`` and
+``export-ids`` use, with the same results (tests/test_store_query.py compares them on the same
+events). Filters (``ingest.queries.Filters``, same semantics: scope filters on every event,
+outcome filters on errors only) become a WHERE clause that DuckDB pushes down to the Parquet
+files: the ``day`` partition prunes files for a time window, row-group statistics prune the
+rest, and only aggregates (a few hundred rows) come back to pandas.
+
+../shared/reference/performance.md: ``SET TimeZone='UTC'`` and integer epoch arithmetic for
+buckets (``date_trunc`` on TIMESTAMPTZ goes through ICU and is several times slower).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ingest.queries import (
+    CATEGORIES,
+    THROTTLING_KINDS,
+    Filters,
+    Kpis,
+    Options,
+    TimeSeries,
+)
+from ingest.store.manifest import Manifest, StoreError
+
+_EMPTY_TABLE = """
+CREATE TABLE events (
+    "timestamp" TIMESTAMPTZ, status_code SMALLINT, logged_status INTEGER, code VARCHAR,
+    raw_code VARCHAR, message VARCHAR, request_id VARCHAR, model VARCHAR, category VARCHAR,
+    retryable BOOLEAN, is_error BOOLEAN, source VARCHAR, line BIGINT, mentions INTEGER,
+    format VARCHAR, day VARCHAR)
+"""
+_THR = "(" + ", ".join(f"'{k}'" for k in THROTTLING_KINDS) + ")"
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def where(filters: Filters | None) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of ``ingest.queries.apply_filters``."""
+    if filters is None or not filters.active:
+        return "TRUE", []
+    scope: list[str] = []
+    params: list[Any] = []
+
+    def member(col: str, values: Sequence[Any]) -> str:
+        params.extend(values)
+        return f"{col} IN ({', '.join('?' for _ in values)})"
+
+    if filters.models:
+        scope.append(member("model", [str(m) for m in filters.models]))
+    if filters.sources:
+        scope.append(member("source", [str(s) for s in filters.sources]))
+    if filters.start is not None:
+        start = pd.Timestamp(filters.start).tz_convert("UTC")
+        scope += ["day >= ?", '"timestamp" >= ?']  # the day prunes whole partitions
+        params += [start.strftime("%Y-%m-%d"), start.to_pydatetime()]
+    if filters.end is not None:
+        end = pd.Timestamp(filters.end).tz_convert("UTC")
+        scope += ["day <= ?", '"timestamp" < ?']
+        params += [end.strftime("%Y-%m-%d"), end.to_pydatetime()]
+    outcome: list[str] = []
+    if filters.codes:
+        outcome.append(member("code", [str(c) for c in filters.codes]))
+    if filters.categories:
+        outcome.append(member("category", [str(c) for c in filters.categories]))
+    if filters.statuses:
+        outcome.append(member("status_code", [int(s) for s in filters.statuses]))
+    if filters.search.strip():
+        outcome.append("contains(lower(message), ?)")
+        params.append(filters.search.strip().lower())
+    if outcome:
+        scope.append(f"(NOT is_error OR ({' AND '.join(outcome)}))")
+    return " AND ".join(scope) or "TRUE", params
+
+
+class DatasetQuery:
+    """A read-only DuckDB view of a dataset's committed parts (see ``manifest.parts()``)."""
+
+    def __init__(self, dataset: str | Path, *, threads: int | None = None) -> None:
+        import duckdb
+
+        self.dataset = Path(dataset)
+        manifest = Manifest.load(self.dataset)
+        if manifest is None:
+            raise StoreError(
+                f"{dataset}: not a dataset (no manifest.json); create it with "
+                "`dashscope-logs ingest LOGS... --to DIR`"
+            )
+        self.manifest = manifest
+        self.tz = manifest.tz
+        self.files = [str(self.dataset / p) for p in manifest.parts()]
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone='UTC'")
+        self.con.execute(f"SET threads={int(threads or os.cpu_count() or 1)}")
+        if self.files:
+            listing = ", ".join(_sql_str(f) for f in self.files)
+            self.con.execute(
+                "CREATE VIEW events AS SELECT * FROM read_parquet("
+                f"[{listing}], hive_partitioning=true, hive_types={{'day': VARCHAR}})"
+            )
+        else:
+            self.con.execute(_EMPTY_TABLE)
+
+    @property
+    def key(self) -> str:
+        """Changes whenever an ingest commits a part (for caches)."""
+        return f"{self.dataset.resolve()}:{len(self.files)}:{self.manifest.events}"
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, list(params)).fetchall()
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        return self.con.execute(sql, list(params)).df()
+
+    # ------------------------------------------------------------------ rows
+
+    def events(
+        self, filters: Filters | None = None, *, errors_only: bool = False, limit: int | None = None
+    ) -> pd.DataFrame:
+        """The selected events as an events frame (for exports and small selections)."""
+        from ingest.schema import EVENT_COLUMNS
+        from ingest.store.writer import to_events
+
+        w, p = where(filters)
+        if errors_only:
+            w += " AND is_error"
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        sql = f'SELECT {cols} FROM events WHERE {w} ORDER BY "timestamp" NULLS LAST, source, line'
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return to_events(self.con.sql(sql, params=p).to_arrow_table())
+
+    def count(self, filters: Filters | None = None) -> int:
+        w, p = where(filters)
+        return int(self._rows(f"SELECT count(*) FROM events WHERE {w}", p)[0][0])
+
+    def codes_logged(self) -> set[str]:
+        rows = self._rows("SELECT DISTINCT code FROM events WHERE code IS NOT NULL")
+        return {str(r[0]) for r in rows}
+
+    # ------------------------------------------------------------------ KPIs
+
+    def kpis(self, filters: Filters | None = None) -> Kpis:
+        w, p = where(filters)
+        row = self._rows(
+            f"""SELECT count(*), count(*) FILTER (is_error),
+                count(*) FILTER (is_error AND category IN {_THR}),
+                count(DISTINCT request_id) FILTER (is_error),
+                count(*) FILTER (is_error AND request_id IS NULL),
+                min("timestamp"), max("timestamp")
+            FROM events WHERE {w}""",
+            p,
+        )[0]
+        calls, errors = int(row[0]), int(row[1])
+        return Kpis(
+            calls=calls,
+            errors=errors,
+            error_rate=(errors / calls) if errors < calls else None,
+            throttled=int(row[2]),
+            failing_request_ids=int(row[3]),
+            errors_without_request_id=int(row[4]),
+            first=None if row[5] is None else pd.Timestamp(row[5]).tz_convert("UTC"),
+            last=None if row[6] is None else pd.Timestamp(row[6]).tz_convert("UTC"),
+        )
+
+    def time_bounds(
+        self, filters: Filters | None = None
+    ) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        w, p = where(filters)
+        lo, hi = self._rows(f'SELECT min("timestamp"), max("timestamp") FROM events WHERE {w}', p)[
+            0
+        ]
+        if lo is None:
+            return None
+        return pd.Timestamp(lo).tz_convert("UTC"), pd.Timestamp(hi).tz_convert("UTC")
+
+    # ------------------------------------------------------------------ time buckets
+
+    def _buckets(
+        self, filters: Filters | None, bucket: str, tz: str
+    ) -> tuple[pd.DataFrame, pd.DatetimeIndex, bool] | None:
+        """Per (bucket number, category of errors): calls and errors; the dense bucket index;
+        whether any success is in the selection. Aligned like ``queries._bucket_index``."""
+        bounds = self.time_bounds(filters)
+        if bounds is None:
+            return None
+        offset_td = bounds[0].tz_convert(tz).utcoffset()
+        offset_us = int(pd.Timedelta(offset_td).value // 1000) if offset_td is not None else 0
+        width_us = int(pd.Timedelta(bucket).value // 1000)
+        w, p = where(filters)
+        frame = self._frame(
+            f"""SELECT (epoch_us("timestamp") + {offset_us}) // {width_us} AS b,
+                CASE WHEN is_error THEN category END AS category,
+                count(*) AS calls, count(*) FILTER (is_error) AS errors,
+                count(*) FILTER (NOT is_error) AS ok
+            FROM events WHERE {w} AND "timestamp" IS NOT NULL GROUP BY ALL""",
+            p,
+        )
+        lo, hi = int(frame["b"].min()), int(frame["b"].max())
+        width_ns, offset_ns = width_us * 1000, offset_us * 1000
+        index = pd.DatetimeIndex(
+            pd.to_datetime(np.arange(lo, hi + 1, dtype="int64") * width_ns - offset_ns, utc=True),
+            name="time",
+        )
+        frame["b"] = frame["b"].astype("int64") - lo
+        return frame, index, bool(frame["ok"].sum() > 0)
+
+    @staticmethod
+    def _wide(frame: pd.DataFrame, index: pd.DatetimeIndex, order: Sequence[str]) -> pd.DataFrame:
+        errs = frame.loc[frame["category"].notna() & (frame["errors"] > 0)]
+        seen = sorted({str(c) for c in errs["category"]})
+        names = [c for c in order if c in seen] + [c for c in seen if c not in order]
+        n = len(index)
+        out: dict[str, np.ndarray[Any, Any]] = {}
+        for name in names:
+            part = errs.loc[errs["category"] == name]
+            col = np.zeros(n, dtype="int64")
+            np.add.at(col, part["b"].to_numpy(dtype="int64"), part["errors"].to_numpy("int64"))
+            out[name] = col
+        return pd.DataFrame(out, index=index, dtype="int64")
+
+    @staticmethod
+    def _per_bucket(frame: pd.DataFrame, n: int, column: str) -> np.ndarray[Any, Any]:
+        out = np.zeros(n, dtype="int64")
+        np.add.at(out, frame["b"].to_numpy(dtype="int64"), frame[column].to_numpy("int64"))
+        return out
+
+    def errors_over_time(self, filters: Filters | None, bucket: str, tz: str = "UTC") -> TimeSeries:
+        """``queries.errors_over_time`` of the selection."""
+        got = self._buckets(filters, bucket, tz)
+        if got is None:
+            empty = pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="time"))
+            totals = empty.assign(calls=0, errors=0, error_rate=np.nan)
+            return TimeSeries(bucket, empty, totals)
+        frame, index, successes = got
+        n = len(index)
+        calls = self._per_bucket(frame, n, "calls")
+        errors = self._per_bucket(frame, n, "errors")
+        counts = self._wide(frame, index, CATEGORIES)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(calls > 0, errors / np.maximum(calls, 1), np.nan)
+        if not successes:
+            rate = np.full(n, np.nan)
+        totals = pd.DataFrame({"calls": calls, "errors": errors, "error_rate": rate}, index=index)
+        return TimeSeries(bucket, counts, totals)
+
+    def throttling_over_time(
+        self, filters: Filters | None, bucket: str, tz: str = "UTC"
+    ) -> TimeSeries:
+        """``queries.throttling_over_time`` of the selection."""
+        got = self._buckets(filters, bucket, tz)
+        if got is None:
+            idx = pd.DatetimeIndex([], tz="UTC", name="time")
+            counts = pd.DataFrame({k: pd.Series([], dtype="int64") for k in THROTTLING_KINDS})
+            counts.index = idx
+            totals = pd.DataFrame({"calls": [], "errors": [], "error_rate": []}, index=idx)
+            return TimeSeries(bucket, counts, totals)
+        frame, index, _ = got
+        calls = self._per_bucket(frame, len(index), "calls")
+        counts = self._wide(frame, index, THROTTLING_KINDS)
+        counts = counts.reindex(columns=list(THROTTLING_KINDS), fill_value=0)
+        throttled = counts.sum(axis=1).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(calls > 0, throttled / np.maximum(calls, 1), np.nan)
+        totals = pd.DataFrame(
+            {"calls": calls, "errors": throttled, "error_rate": rate}, index=index
+        )
+        return TimeSeries(bucket, counts, totals)
+
+    # ------------------------------------------------------------------ tables
+
+    def top_codes(
+        self,
+        filters: Filters | None = None,
+        meanings: Mapping[str, str] | None = None,
+        limit: int | None = 20,
+    ) -> pd.DataFrame:
+        """``queries.top_codes``: code, category (mode), status (mode), count, share, meaning."""
+        cols = ["code", "category", "status", "count", "share", "meaning"]
+        w, p = where(filters)
+        out = self._frame(
+            f"""WITH e AS (
+                SELECT coalesce(code, '(no code)') AS code,
+                       coalesce(category, 'unknown') AS category, status_code
+                FROM events WHERE {w} AND is_error),
+            n AS (SELECT code, count(*) AS cnt FROM e GROUP BY code),
+            c AS (SELECT code, category, row_number() OVER
+                    (PARTITION BY code ORDER BY count(*) DESC, category) AS rk
+                  FROM e GROUP BY code, category),
+            s AS (SELECT code, status_code, row_number() OVER
+                    (PARTITION BY code ORDER BY count(*) DESC, status_code) AS rk
+                  FROM e WHERE status_code IS NOT NULL GROUP BY code, status_code)
+            SELECT n.code, c.category, s.status_code AS status, n.cnt AS count
+            FROM n JOIN c ON c.code = n.code AND c.rk = 1
+            LEFT JOIN s ON s.code = n.code AND s.rk = 1
+            ORDER BY count DESC, n.code""",
+            p,
+        )
+        if out.empty:
+            return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        out["status"] = out["status"].astype("Int16")
+        out["count"] = out["count"].astype("int64")
+        out["share"] = out["count"] / out["count"].sum()
+        out["meaning"] = [(meanings or {}).get(str(c), "") for c in out["code"]]
+        if limit is not None:
+            out = out.head(limit)
+        return out[cols].reset_index(drop=True)
+
+    def status_distribution(self, filters: Filters | None = None) -> pd.DataFrame:
+        """``queries.status_distribution``: status, count, corrected."""
+        w, p = where(filters)
+        out = self._frame(
+            f"""SELECT coalesce(status_code, -1) AS status, count(*) AS count,
+                count(*) FILTER (logged_status IS NOT NULL AND status_code IS NOT NULL
+                                 AND logged_status <> status_code) AS corrected
+            FROM events WHERE {w} AND is_error GROUP BY 1 ORDER BY 1""",
+            p,
+        )
+        if out.empty:
+            return pd.DataFrame(
+                {"status": pd.Series([], dtype="Int16"), "count": [], "corrected": []}
+            ).astype({"count": "int64", "corrected": "int64"})
+        out["status"] = out["status"].astype("Int32")
+        return out.astype({"count": "int64", "corrected": "int64"})
+
+    def per_model(self, filters: Filters | None = None) -> pd.DataFrame:
+        """``queries.per_model``: model, calls, errors, error_rate, throttled, top_code."""
+        cols = ["model", "calls", "errors", "error_rate", "throttled", "top_code"]
+        w, p = where(filters)
+        out = self._frame(
+            f"""WITH e AS (SELECT coalesce(model, '(unknown)') AS model, is_error, category, code
+                           FROM events WHERE {w}),
+            m AS (SELECT model, count(*) AS calls, count(*) FILTER (is_error) AS errors,
+                         count(*) FILTER (is_error AND category IN {_THR}) AS throttled,
+                         count(*) FILTER (NOT is_error) AS ok
+                  FROM e GROUP BY model),
+            t AS (SELECT model, code, row_number() OVER
+                    (PARTITION BY model ORDER BY count(*) DESC, code) AS rk
+                  FROM e WHERE is_error AND code IS NOT NULL GROUP BY model, code)
+            SELECT m.*, t.code AS top_code FROM m LEFT JOIN t ON t.model = m.model AND t.rk = 1
+            ORDER BY errors DESC, calls DESC, m.model""",
+            p,
+        )
+        if out.empty:
+            return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        successes = bool(out["ok"].sum() > 0)
+        out = out.astype({"calls": "int64", "errors": "int64", "throttled": "int64"})
+        out["error_rate"] = out["errors"] / out["calls"] if successes else np.nan
+        out["top_code"] = out["top_code"].astype(object).where(out["top_code"].notna(), np.nan)
+        return out[cols].reset_index(drop=True)
+
+    def top_request_ids(
+        self, filters: Filters | None = None, limit: int | None = None
+    ) -> pd.DataFrame:
+        """``queries.top_request_ids``: failing ids by mentions, then most recent."""
+        cols = [
+            "request_id",
+            "mentions",
+            "first_seen",
+            "last_seen",
+            "status",
+            "code",
+            "message",
+            "model",
+            "where",
+        ]
+        w, p = where(filters)
+        sql = f"""WITH e AS (
+                SELECT request_id, mentions, "timestamp" AS ts, status_code, code, message,
+                       model, source, line
+                FROM events WHERE {w} AND is_error AND request_id IS NOT NULL),
+            g AS (SELECT request_id, sum(mentions) AS mentions, max(ts) AS last_seen,
+                         arg_min({{'ts': ts, 'status': status_code, 'code': code,
+                                   'message': message, 'model': model, 'source': source,
+                                   'line': line}}, (ts, source, line)) AS f
+                  FROM e GROUP BY request_id)
+            SELECT request_id, mentions, f.ts AS first_seen,
+                   coalesce(last_seen, f.ts) AS last_seen, f.status AS status, f.code AS code,
+                   f.message AS message, f.model AS model,
+                   f.source || ':' || f.line AS "where"
+            FROM g
+            ORDER BY mentions DESC, last_seen DESC NULLS LAST, first_seen NULLS LAST,
+                     f.source, f.line"""
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        out = self._frame(sql, p)
+        if out.empty:
+            return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        out["mentions"] = out["mentions"].astype("int64")
+        out["status"] = out["status"].astype("Int16")
+        for col in ("first_seen", "last_seen"):
+            out[col] = pd.to_datetime(out[col], utc=True).dt.as_unit("ns")
+        return out[cols]
+
+    def failures_without_request_id(self, filters: Filters | None = None) -> pd.DataFrame:
+        """``queries.failures_without_request_id``: (code, status, model), count, first/last."""
+        cols = ["code", "status", "model", "count", "first_seen", "last_seen", "where"]
+        w, p = where(filters)
+        out = self._frame(
+            f"""SELECT coalesce(code, '(no code)') AS code, coalesce(status_code, -1) AS status,
+                       coalesce(model, '(unknown)') AS model, count(*) AS count,
+                       min("timestamp") AS first_seen, max("timestamp") AS last_seen,
+                       arg_min(source || ':' || line, ("timestamp", source, line)) AS "where",
+                       min(("timestamp", source, line)) AS o
+            FROM events WHERE {w} AND is_error AND request_id IS NULL
+            GROUP BY 1, 2, 3 ORDER BY count DESC, code, o""",
+            p,
+        )
+        if out.empty:
+            return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        out["status"] = out["status"].astype("Int32")
+        out["count"] = out["count"].astype("int64")
+        for col in ("first_seen", "last_seen"):
+            out[col] = pd.to_datetime(out[col], utc=True).dt.as_unit("ns")
+        return out[cols].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ filter options
+
+    def filter_options(self, filters: Filters | None = None) -> Options:
+        """``queries.filter_options``: the values each filter offers, with their counts."""
+        w, p = where(filters)
+        order = {c: i for i, c in enumerate(CATEGORIES)}
+        codes = self._frame(
+            f"""SELECT code, coalesce(category, 'unknown') AS category, count(*) AS count
+            FROM events WHERE {w} AND is_error AND code IS NOT NULL GROUP BY 1, 2""",
+            p,
+        )
+        codes["_o"] = codes["category"].map(lambda c: order.get(str(c), len(order)))
+        codes = codes.sort_values(["_o", "count", "code"], ascending=[True, False, True])
+        codes = codes.drop(columns="_o").drop_duplicates("code").reset_index(drop=True)
+        codes["count"] = codes["count"].astype("int64")
+        statuses = self._rows(
+            f"""SELECT status_code, count(*) FROM events
+            WHERE {w} AND is_error AND status_code IS NOT NULL GROUP BY 1 ORDER BY 1""",
+            p,
+        )
+        models = self._rows(
+            f"""SELECT model, count(*) AS n FROM events WHERE {w} AND model IS NOT NULL
+            GROUP BY 1 ORDER BY n DESC, model""",
+            p,
+        )
+        sources = self._rows(
+            f"""SELECT source, count(*) AS n FROM events WHERE {w} AND source IS NOT NULL
+            GROUP BY 1 ORDER BY n DESC, source""",
+            p,
+        )
+        cats = self._rows(
+            f"""SELECT coalesce(category, 'unknown'), count(*) FROM events
+            WHERE {w} AND is_error GROUP BY 1""",
+            p,
+        )
+        return Options(
+            codes=codes,
+            statuses={int(s): int(n) for s, n in statuses},
+            models={str(m): int(n) for m, n in models},
+            sources={str(s): int(n) for s, n in sources},
+            categories={
+                str(c): int(n)
+                for c, n in sorted(cats, key=lambda cn: order.get(str(cn[0]), len(order)))
+            },
+        )
+
+    # ------------------------------------------------------------------ summary pieces
+
+    def code_summary(self, filters: Filters | None = None, top: int = 10) -> list[dict[str, Any]]:
+        """Errors per code for ``summary``: count, most frequent status and category."""
+        w, p = where(filters)
+        rows = self._rows(
+            f"""WITH e AS (SELECT coalesce(code, '(no code)') AS code, status_code, category
+                           FROM events WHERE {w} AND is_error),
+            n AS (SELECT code, count(*) AS cnt FROM e GROUP BY code),
+            s AS (SELECT code, status_code, row_number() OVER
+                    (PARTITION BY code ORDER BY count(*) DESC, status_code) AS rk
+                  FROM e WHERE status_code IS NOT NULL GROUP BY 1, 2),
+            c AS (SELECT code, category, row_number() OVER
+                    (PARTITION BY code ORDER BY count(*) DESC, category) AS rk
+                  FROM e WHERE category IS NOT NULL GROUP BY 1, 2)
+            SELECT n.code, n.cnt, s.status_code, c.category FROM n
+            LEFT JOIN s ON s.code = n.code AND s.rk = 1
+            LEFT JOIN c ON c.code = n.code AND c.rk = 1
+            ORDER BY n.cnt DESC, n.code LIMIT {int(top)}""",
+            p,
+        )
+        return [
+            {
+                "code": str(code),
+                "count": int(cnt),
+                "status": None if status is None else int(status),
+                "category": None if category is None else str(category),
+            }
+            for code, cnt, status, category in rows
+        ]
+
+    def value_counts(self, column: str, filters: Filters | None = None) -> dict[str, int]:
+        """Errors per value of ``category`` or ``status_code`` (``(none)`` for missing)."""
+        if column not in ("category", "status_code"):
+            raise ValueError(column)
+        w, p = where(filters)
+        rows = self._rows(
+            f"""SELECT coalesce(CAST({column} AS VARCHAR), '(none)') AS v, count(*) AS n
+            FROM events WHERE {w} AND is_error GROUP BY 1 ORDER BY n DESC, v""",
+            p,
+        )
+        return {str(v): int(n) for v, n in rows}
+
+    def ranked_request_ids(self, filters: Filters | None = None, top: int = 10) -> pd.DataFrame:
+        """Error events with a request_id, most mentioned first, then oldest (``summary``)."""
+        from ingest.schema import EVENT_COLUMNS
+        from ingest.store.writer import to_events
+
+        w, p = where(filters)
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        sql = f"""SELECT {cols} FROM events WHERE {w} AND is_error AND request_id IS NOT NULL
+            ORDER BY mentions DESC, "timestamp" NULLS LAST, source, line LIMIT {int(top)}"""
+        return to_events(self.con.sql(sql, params=p).to_arrow_table())

@@ -194,10 +194,13 @@ class Engine:
         cols = list(rule.group_by)
         labels = frame[cols].astype("string").fillna("(none)")
         out: dict[str, pd.DataFrame] = {}
-        for values, idx in labels.groupby(cols, sort=True).groups.items():
-            vals = values if isinstance(values, tuple) else (values,)
+        key = labels[cols[0]]
+        for col in cols[1:]:
+            key = key + "\x1f" + labels[col]
+        for value in sorted(key.unique()):
+            vals = str(value).split("\x1f")
             name = ", ".join(f"{c}={v}" for c, v in zip(cols, vals, strict=True))
-            out[name] = frame.loc[idx]
+            out[name] = frame.loc[(key == value).to_numpy(dtype=bool)]
         return out
 
     def _conditions(

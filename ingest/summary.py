@@ -112,7 +112,7 @@ def summarise(
         with_id = errs[errs["request_id"].notna()]
         ranked = with_id.sort_values(["mentions", "timestamp"], ascending=[False, True]).head(top)
         top_ids = _top_ids(ranked, tz)
-    return _assemble(
+    data = _assemble(
         report,
         tz,
         k,
@@ -122,6 +122,18 @@ def summarise(
         peaks=peaks,
         top_ids=top_ids,
     )
+    _add_analysis(data, events, tz)
+    return data
+
+
+def _add_analysis(data: dict[str, Any], events: pd.DataFrame, tz: str) -> None:
+    """Issue #6: each throttling peak explained in one sentence, and the retry analysis."""
+    from ingest.analysis import analyse_retries, explain_spike, retry_summary
+
+    for peak in data["throttling_peaks"]:
+        ex = explain_spike(events, pd.Timestamp(peak["start"]), pd.Timestamp(peak["end"]), tz=tz)
+        peak["explanation"] = ex.sentence
+    data["retries"] = retry_summary(analyse_retries(events), tz)
 
 
 def summarise_dataset(
@@ -226,6 +238,32 @@ def summary_text(data: dict[str, Any]) -> str:
             out.append(
                 f"  {p['start']} .. {p['end']}: {p['throttled']} throttled, "
                 f"peak {p['peak']} at {p['peak_time']}{share}"
+            )
+            if p.get("explanation"):
+                out.append(f"    {p['explanation']}")
+    retries = data.get("retries")
+    if retries and retries["retried_attempts"]:
+        hist = ", ".join(f"{n} attempts: {c}" for n, c in retries["attempts_per_call"].items())
+        out += [
+            "",
+            "retries (attempts the client retried by itself)",
+            f"  retried attempts   {retries['retried_attempts']}",
+            f"  calls retried      {retries['calls_with_retries']}  ({hist})",
+            f"  then succeeded     {retries['succeeded_after_retries']}",
+            f"  then failed        {retries['failed_after_retries']}",
+            f"  outcome not logged {retries['outcome_unknown']}",
+            f"  wasted retries     {retries['wasted_retries']}  (codes that cannot succeed"
+            + (
+                ": " + ", ".join(f"{c} {n}" for c, n in retries["wasted_by_code"].items())
+                if retries["wasted_by_code"]
+                else ""
+            )
+            + ")",
+        ]
+        for storm in retries["storms"]:
+            out.append(
+                f"  retry storm {storm['start']} .. {storm['end']}: {storm['retries']} retries, "
+                f"peak {storm['peak_per_minute']}/min"
             )
     if data["top_request_ids"]:
         out += ["", "request_ids to send to Alibaba support (most mentioned first)"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app import charts, data, shell
 from app.app_pages.common import category_labels, filtered
 from app.i18n import lang, t
-from ingest import queries
+from ingest import analysis, queries
 
 
 def render() -> None:
@@ -68,6 +69,7 @@ def body(dataset: data.Dataset) -> None:
         if spike.share is not None:
             line += " · " + t("spike_share", share=f"{spike.share:.0%}")
         st.text(line)
+        explain(view.events, spike, view.tz)
     st.caption(
         t(
             "spike_method",
@@ -76,6 +78,8 @@ def body(dataset: data.Dataset) -> None:
             min_count=queries.SPIKE_MIN_COUNT,
         )
     )
+
+    retries(view.events, view.tz)
 
     st.subheader(t("per_model_throttling"))
     models = queries.per_model(view.events)
@@ -104,6 +108,75 @@ def body(dataset: data.Dataset) -> None:
             if entries:
                 st.write(entries[0].advice(lang()))
                 st.caption(", ".join(sorted({e.code for e in entries})))
+
+
+def explain(events: pd.DataFrame, spike: queries.Spike, tz: str) -> None:
+    """The spike in one sentence, and the values over-represented in it."""
+    ex = analysis.explain_spike(events, spike.start, spike.end, tz=tz)
+    st.caption(t("spike_explain", sentence=ex.sentence))
+    if not ex.factors:
+        return
+    with st.expander(t("spike_factors")):
+        table = pd.DataFrame(
+            [
+                {
+                    "column": f.column,
+                    "value": f.value,
+                    "count": f.spike_count,
+                    "share": f.spike_share,
+                    "baseline": f.baseline_share,
+                    "lift": None if f.lift == float("inf") else round(f.lift, 1),
+                }
+                for f in ex.factors[:10]
+            ]
+        )
+        st.dataframe(
+            table,
+            hide_index=True,
+            key=f"spike_factors_{spike.start.value}",
+            column_config={
+                "column": t("col_column"),
+                "value": t("col_value"),
+                "count": st.column_config.NumberColumn(t("col_count")),
+                "share": st.column_config.NumberColumn(t("col_share"), format="percent"),
+                "baseline": st.column_config.NumberColumn(
+                    t("col_baseline_share"), format="percent"
+                ),
+                "lift": st.column_config.NumberColumn(t("col_lift")),
+            },
+        )
+        st.caption(t("spike_factors_note"))
+
+
+def retries(events: pd.DataFrame, tz: str) -> None:
+    """Retried attempts, outcomes after retries, wasted retries and retry storms."""
+    st.subheader(t("retries"))
+    report = analysis.analyse_retries(events)
+    if not report.retried_attempts:
+        st.write(t("retries_none"))
+        return
+    cols = st.columns(5)
+    cols[0].metric(t("retries_attempts"), f"{report.retried_attempts:,}")
+    cols[1].metric(t("retries_calls"), f"{report.calls_with_retries:,}")
+    cols[2].metric(t("retries_succeeded"), f"{report.succeeded_after_retries:,}")
+    cols[3].metric(t("retries_failed"), f"{report.failed_after_retries:,}")
+    cols[4].metric(t("retries_wasted"), f"{report.wasted_retries:,}", help=t("retries_wasted_help"))
+    hist = report.attempts_histogram()
+    st.caption(t("retries_per_call") + ": " + ", ".join(f"{n} × {c}" for n, c in hist.items()))
+    if report.unknown_outcome:
+        st.caption(t("retries_unknown", n=report.unknown_outcome))
+    if report.wasted_retries:
+        st.text(", ".join(f"{c}: {n}" for c, n in report.wasted_by_code().items()))
+    for storm in report.storms:
+        st.text(
+            t(
+                "retries_storm",
+                start=queries.format_time(storm.start, tz),
+                end=queries.format_time(storm.end, tz),
+                retries=storm.retries,
+                peak=storm.peak,
+            )
+        )
 
 
 render()

@@ -20,6 +20,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_throttling": "Throttling",
         "page_request_ids": "Request IDs",
         "page_catalogue": "Error catalogue",
+        "page_live": "Live",
         "language": "Language",
         # sources
         "sources": "Logs",
@@ -180,6 +181,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_throttling": "限流",
         "page_request_ids": "请求 ID",
         "page_catalogue": "错误码目录",
+        "page_live": "实时",
         "language": "语言",
         "sources": "日志",
         "source": "来源",

@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import shell
+from app import live, shell
 from app.i18n import t
 
 st.set_page_config(page_title="DashScope log lens", page_icon="🔎", layout="wide")
 
 shell.language_picker()
+# live mode (dashscope-logs app --follow PATH): a self-refreshing page, opened first
+live_pages = (
+    [st.Page(live.render, title=t("page_live"), url_path="live", default=True)]
+    if live.enabled()
+    else []
+)
 page = st.navigation(
     [
+        *live_pages,
         st.Page(
-            "app_pages/overview.py", title=t("page_overview"), url_path="overview", default=True
+            "app_pages/overview.py",
+            title=t("page_overview"),
+            url_path="overview",
+            default=not live_pages,
         ),
         st.Page("app_pages/throttling.py", title=t("page_throttling"), url_path="throttling"),
         st.Page("app_pages/request_ids.py", title=t("page_request_ids"), url_path="request_ids"),

@@ -48,8 +48,8 @@ def streamlit_argv(script: Path, paths: tuple[str, ...], host: str, port: int) -
 @click.option(
     "--follow",
     is_flag=True,
-    help="Re-read growing files (accepted; not implemented yet: the app reads files once, "
-    "reload the page after the logs grow).",
+    help="Live mode: a Live page re-reads what is appended to PATH... every few seconds, "
+    "with the last N minutes, an alert banner (default watch rules) and the alert history.",
 )
 def app(paths: tuple[str, ...], port: int, host: str, follow: bool) -> None:
     """Open the dashboard on PATH... (files, directories, globs).
@@ -60,9 +60,12 @@ def app(paths: tuple[str, ...], port: int, host: str, follow: bool) -> None:
     missing = [p for p in paths if not Path(p).exists() and not any(c in p for c in "*?[")]
     if missing:
         raise click.ClickException(f"no such file or directory: {', '.join(missing)}")
-    if follow:
-        click.echo("--follow is not implemented yet: the dashboard reads the files once.", err=True)
     resolved = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in paths)
+    if follow:
+        if not resolved:
+            raise click.ClickException("--follow needs the PATH of a log to follow")
+        # read by app/live.py (the Live page); paths are absolute, joined like PATH entries
+        os.environ["DASHSCOPE_LOGS_FOLLOW"] = os.pathsep.join(resolved)
     argv = streamlit_argv(app_script(), resolved, host, port)
     click.echo(f"dashboard on http://{host}:{port}  (Ctrl+C stops it)", err=True)
     os.execv(argv[0], argv)

@@ -78,7 +78,9 @@ def find_objects(text: str, depth: int = 0) -> list[ObjectSite]:
         except orjson.JSONDecodeError:
             whole = None
         if isinstance(whole, dict):
-            sites.extend(_nested_sites(whole, depth))
+            # a body nested in a string value shows as escaped JSON or a Python literal
+            if '\\"' in stripped or "{'" in stripped:
+                sites.extend(_nested_sites(whole, depth))
             sites.append(ObjectSite("", whole, {}))
             return sites
     for begin, end in balanced_objects(text):
@@ -143,6 +145,8 @@ class RecordMatcher:
 
     def match(self, text: str, record_ts: str | None = None) -> list[RawEvent]:
         sites: list[ObjectSite] | None = None
+        pairs: dict[str, Any] | None = None  # key=value pairs, read once per record
+        fields: dict[str, Any] = {}
         lower: str | None = None
         present = self.triggers_in(text)
         if not present:
@@ -164,7 +168,10 @@ class RecordMatcher:
             elif fmt.kind == "regex":
                 events = self._regex(fmt, text)
             else:
-                events = self._kv(fmt, text)
+                if pairs is None:
+                    pairs = kv_pairs(text)
+                    fields = fields_from_object(pairs)
+                events = self._kv(fmt, text, pairs, fields)
             if events:
                 model: str | None = None
                 head = text[:160]
@@ -246,12 +253,13 @@ class RecordMatcher:
                 out.append(self._finish(fmt, ev, text))
         return _dedupe_within(out)
 
-    def _kv(self, fmt: LogFormat, text: str) -> list[RawEvent]:
-        pairs: dict[str, Any] = kv_pairs(text)
+    def _kv(
+        self, fmt: LogFormat, text: str, pairs: dict[str, Any], fields: dict[str, Any]
+    ) -> list[RawEvent]:
         if not _object_matches(fmt, pairs):
             return []
         ev: RawEvent = {}
-        for key, value in fields_from_object(pairs).items():
+        for key, value in fields.items():
             ev["ts" if key == "timestamp" else key] = value
         return [self._finish(fmt, ev, text)] if _has_evidence(fmt, ev) else []
 

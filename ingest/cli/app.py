@@ -8,6 +8,9 @@ from pathlib import Path
 
 import click
 
+#: the paths of ``--follow``, for app/live.py
+FOLLOW_ENV = "DASHSCOPE_LOGS_FOLLOW"
+
 
 def app_script() -> Path:
     """The installed dashboard entry script (``app/streamlit_app.py``)."""
@@ -61,11 +64,20 @@ def app(paths: tuple[str, ...], port: int, host: str, follow: bool) -> None:
     if missing:
         raise click.ClickException(f"no such file or directory: {', '.join(missing)}")
     resolved = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in paths)
-    if follow:
-        if not resolved:
-            raise click.ClickException("--follow needs the PATH of a log to follow")
-        # read by app/live.py (the Live page); paths are absolute, joined like PATH entries
-        os.environ["DASHSCOPE_LOGS_FOLLOW"] = os.pathsep.join(resolved)
+    if follow and not resolved:
+        raise click.ClickException("--follow needs the PATH of a log to follow")
     argv = streamlit_argv(app_script(), resolved, host, port)
     click.echo(f"dashboard on http://{host}:{port}  (Ctrl+C stops it)", err=True)
-    os.execv(argv[0], argv)
+    if follow:
+        click.echo(f"live mode: the Live page follows {', '.join(resolved)}", err=True)
+    # read by app/live.py (the Live page); paths are absolute, joined like PATH entries
+    before = os.environ.get(FOLLOW_ENV)
+    if follow:
+        os.environ[FOLLOW_ENV] = os.pathsep.join(resolved)
+    try:
+        os.execv(argv[0], argv)
+    finally:  # only reached when execv is replaced (tests): leave the environment as it was
+        if before is None:
+            os.environ.pop(FOLLOW_ENV, None)
+        else:
+            os.environ[FOLLOW_ENV] = before

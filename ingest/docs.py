@@ -20,22 +20,27 @@ BLOCKS: tuple[tuple[str, str, Callable[[], str]], ...] = (
 )
 
 
-def regenerate(text: str) -> str:
-    for begin, end, render in BLOCKS:
+Block = tuple[str, str, Callable[[], str]]
+
+
+def regenerate(text: str, blocks: tuple[Block, ...] = BLOCKS) -> str:
+    """``text`` with each generated block (between its marker lines) rendered anew."""
+    for begin, end, render in blocks:
         text = catalogue_md.replace_block(text, render(), begin, end)
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    check = "--check" in args
-    paths = [a for a in args if a != "--check"]
-    if len(paths) != 1:
-        print("usage: python -m ingest.docs README.md [--check]", file=sys.stderr)
-        return 2
-    path = Path(paths[0])
+def update_file(path: Path, blocks: tuple[Block, ...] = BLOCKS, *, check: bool = False) -> int:
+    """Rewrite the generated blocks of ``path``; with ``check``, only say whether they drifted.
+
+    Returns 0 (up to date or rewritten), 1 (drifted under ``check``, or markers missing).
+    """
     text = path.read_text(encoding="utf-8")
-    updated = regenerate(text)
+    try:
+        updated = regenerate(text, blocks)
+    except ValueError as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 1
     if updated == text:
         return 0
     if check:
@@ -44,6 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(updated, encoding="utf-8")
     print(f"{path}: generated blocks updated")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    paths = [a for a in args if a != "--check"]
+    if len(paths) != 1:
+        print("usage: python -m ingest.docs README.md [--check]", file=sys.stderr)
+        return 2
+    return update_file(Path(paths[0]), check="--check" in args)
 
 
 if __name__ == "__main__":

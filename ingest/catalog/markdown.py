@@ -93,33 +93,16 @@ def replace_block(text: str, block: str, begin_marker: str = BEGIN, end_marker: 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Rewrite (or ``--check``) only the catalogue block of a file; see ``ingest.docs``."""
+    from ingest.docs import BLOCKS, update_file
+
     args = list(sys.argv[1:] if argv is None else argv)
-    check = "--check" in args
     paths = [a for a in args if a != "--check"]
     if len(paths) != 1:
         print("usage: python -m ingest.catalog.markdown README.md [--check]", file=sys.stderr)
         return 2
-    from ingest.catalog.loader import load_catalogue
-
-    path = Path(paths[0])
-    text = path.read_text(encoding="utf-8")
-    block = render_catalogue_markdown(load_catalogue())
-    try:
-        updated = replace_block(text, block)
-    except ValueError as exc:
-        print(f"{path}: {exc}", file=sys.stderr)
-        return 1
-    if check:
-        if updated != text:
-            print(
-                f"{path}: the catalogue block is out of date; run without --check", file=sys.stderr
-            )
-            return 1
-        return 0
-    if updated != text:
-        path.write_text(updated, encoding="utf-8")
-        print(f"{path}: catalogue block updated ({len(block.splitlines())} lines)")
-    return 0
+    catalogue_block = tuple(b for b in BLOCKS if b[0] == BEGIN)
+    return update_file(Path(paths[0]), catalogue_block, check="--check" in args)
 
 
 if __name__ == "__main__":

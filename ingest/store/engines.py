@@ -15,6 +15,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 ENGINES = ("local", "dask")
+#: how long to wait for a dask scheduler before giving up
+CONNECT_TIMEOUT = "30s"
 
 
 class Engine(Protocol):
@@ -89,7 +91,7 @@ class DaskEngine:  # distributed is untyped: its calls are marked below
 
         self._cluster: Any = None
         if address:
-            self._client = Client(address, timeout="30s")  # type: ignore[no-untyped-call]
+            self._client = Client(address, timeout=CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
         else:
             self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=workers or os.cpu_count() or 1,

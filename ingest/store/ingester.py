@@ -147,19 +147,24 @@ class Ingester:
     def plan(self, paths: list[str], result: IngestResult) -> None:
         for path in paths:
             st = os.stat(path)
-            current = [(k, e) for k, e in self._entries_for(path) if e.same_head()]
+            known = self._entries_for(path)
+            whole = [(k, e) for k, e in known if e.kind == WHOLE]
+            if whole:  # gzip/zip/UTF-16: a changed file is parsed again, whole
+                key, entry = whole[-1]
+                if (st.st_size, st.st_mtime_ns) == (entry.size, entry.mtime_ns):
+                    result.unchanged_files.append(path)
+                    continue
+                for key, entry in whole:
+                    self.manifest.trash += [p for s in entry.segments for p in s.parts]
+                    del self.manifest.files[key]
+                self._plan_new(path, st.st_size, st.st_mtime_ns, result, replaced=True)
+                continue
+            # a plain file with another head was rewritten (copytruncate): its old events stay
+            current = [(k, e) for k, e in known if e.same_head()]
             if not current:
                 self._plan_new(path, st.st_size, st.st_mtime_ns, result)
                 continue
             key, entry = current[-1]
-            if entry.kind == WHOLE:
-                if (st.st_size, st.st_mtime_ns) == (entry.size, entry.mtime_ns):
-                    result.unchanged_files.append(path)
-                    continue
-                self.manifest.trash += [p for s in entry.segments for p in s.parts]
-                del self.manifest.files[key]
-                self._plan_new(path, st.st_size, st.st_mtime_ns, result, replaced=True)
-                continue
             end = complete_end(path, st.st_size)
             if end < entry.planned_end:  # shrank yet same head: rewritten, start over
                 self._plan_new(path, st.st_size, st.st_mtime_ns, result, replaced=True)

@@ -123,6 +123,11 @@ def _load_uploads(
 
 
 def load_paths(paths: Sequence[str], label: str, text: ProgressText | None = None) -> Dataset:
+    from app import dataset
+
+    if dataset.is_dataset(list(paths)):  # a Parquet dataset made by `dashscope-logs ingest`
+        key, events, report = dataset.load(paths[0], label)
+        return Dataset(key, label, events, report)
     files = expand_paths(paths)
     key = path_key(files)
     events, report = _load_paths(key, text)

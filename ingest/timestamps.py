@@ -65,6 +65,17 @@ def _colon(tz: str) -> str:
     return tz if ":" in tz else f"{tz[:3]}:{tz[3:]}"
 
 
+#: times outside this span are clock garbage (year 0001, 9999, epoch 0), not log times: they
+#: become null instead of overflowing nanoseconds or stretching every chart over centuries
+PLAUSIBLE = (pd.Timestamp("1971-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz="UTC"))
+
+
+def _plausible(parsed: pd.Series) -> pd.Series:
+    """Out-of-span times -> NaT (pandas 3 parses them at a coarser unit; ns would overflow)."""
+    utc = parsed.dt.tz_convert("UTC")
+    return utc.where(utc.ge(PLAUSIBLE[0]) & utc.lt(PLAUSIBLE[1]))
+
+
 def to_utc(values: Sequence[str | None], tz: str) -> pd.Series:
     """ISO strings (some with offsets, some naive) -> a tz-aware UTC series (ns)."""
     s = pd.Series(list(values), dtype="object")
@@ -76,12 +87,12 @@ def to_utc(values: Sequence[str | None], tz: str) -> pd.Series:
     aware = text.str.contains(r"(?:[+-]\d{2}:\d{2}|Z)$", regex=True)
     if aware.any():
         parsed = pd.to_datetime(text[aware], utc=True, errors="coerce", format="ISO8601")
-        out.loc[parsed.index] = parsed.astype(out.dtype)
+        out.loc[parsed.index] = _plausible(parsed).astype(out.dtype)
     naive = text[~aware]
     if len(naive):
         local = pd.to_datetime(naive, errors="coerce", format="ISO8601")
         local = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-        out.loc[local.index] = local.dt.tz_convert("UTC").astype(out.dtype)
+        out.loc[local.index] = _plausible(local).astype(out.dtype)
     return out
 
 

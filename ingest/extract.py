@@ -19,6 +19,8 @@ from typing import Any
 import orjson
 
 MAX_OBJECT_CHARS = 1 << 20
+#: balanced_objects scans at most this many times the text (see there)
+SCAN_BUDGET_FACTOR = 8
 _SPECIAL = re.compile(r"""[{}"'\\]""")
 
 
@@ -27,17 +29,25 @@ def balanced_objects(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
 
     Quotes of either kind are honoured (JSON and Python repr), backslash escapes too. An object
     that never closes ends the scan at its opening brace + 1 (a truncated paste).
+
+    Every failed opening brace costs a scan to the end of the text, so the characters scanned
+    in all are capped at SCAN_BUDGET_FACTOR times the text (plus 4 KiB): 100,000
+    unclosed braces stay linear instead of 10^10 steps; past the budget no more objects are
+    looked for in this text.
     """
     pos = text.find("{", start)
     n = len(text)
+    budget = SCAN_BUDGET_FACTOR * (n - start) + 4096
     while pos != -1 and pos < n:
         depth = 0
         quote = ""
         end = -1
+        last = pos
         for m in _SPECIAL.finditer(text, pos):
             ch = m.group()
             i = m.start()
-            if i - pos > MAX_OBJECT_CHARS:
+            last = i
+            if i - pos > MAX_OBJECT_CHARS or i - pos > budget:
                 break
             if quote:
                 if ch == "\\":
@@ -57,7 +67,10 @@ def balanced_objects(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
                 if depth == 0:
                     end = i + 1
                     break
+        budget -= (end if end != -1 else last) - pos
         if end == -1:
+            if budget <= 0:
+                return
             pos = text.find("{", pos + 1)
             continue
         yield pos, end

@@ -21,8 +21,49 @@ from pathlib import Path
 from typing import IO, Any
 
 CHUNK_BYTES = 8 << 20
-#: decompressed bytes allowed per compressed member before we stop (gzip bombs)
-MAX_DECOMPRESSED = 8 << 30
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+#: gzip / zip bombs: a compressed input may inflate to at most MAX_RATIO times its size (logs
+#: compress 5-30x), but always to MIN_ALLOWANCE, and never past MAX_DECOMPRESSED. Set the
+#: DASHSCOPE_LOGS_MAX_RATIO / _MIN_ALLOWANCE_MB / _MAX_DECOMPRESSED_MB variables to change them.
+MAX_RATIO = _env_int("DASHSCOPE_LOGS_MAX_RATIO", 100)
+MIN_ALLOWANCE = _env_int("DASHSCOPE_LOGS_MIN_ALLOWANCE_MB", 64) << 20
+MAX_DECOMPRESSED = _env_int("DASHSCOPE_LOGS_MAX_DECOMPRESSED_MB", 4096) << 20
+#: archives inside archives are read (in memory, never extracted to disk) this deep
+MAX_ARCHIVE_DEPTH = 3
+#: members of one zip archive read at most (each one is a file of the report)
+MAX_ZIP_MEMBERS = 10_000
+#: a line longer than this keeps only its first characters (memory stays bounded)
+MAX_LINE_CHARS = 16 << 20
+
+
+def decompressed_cap(compressed: int | None) -> int:
+    """How many bytes a compressed input of ``compressed`` bytes may inflate to."""
+    ratio_cap = MAX_RATIO * compressed if compressed else MAX_DECOMPRESSED
+    return min(MAX_DECOMPRESSED, max(MIN_ALLOWANCE, ratio_cap))
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):,.0f} MiB"
+
+
+def bomb_message(compressed: int | None, cap: int) -> str:
+    """The line a user sees for a gzip/zip bomb (or a legitimately huge archive)."""
+    size = f" (compressed: {_mib(compressed)})" if compressed else ""
+    return (
+        f"inflates to more than {_mib(cap)}{size}, over {MAX_RATIO}x its size: refused as a "
+        "possible decompression bomb. If it is a real log, unpack it yourself (gunzip -k / "
+        "unzip) and pass the unpacked file, or raise DASHSCOPE_LOGS_MAX_RATIO"
+    )
+
+
 LOG_SUFFIXES = {".log", ".txt", ".jsonl", ".json", ".ndjson", ".csv", ".out", ".err", ".gz", ".zip"}
 
 
@@ -68,29 +109,76 @@ def _expand_path(text: str) -> list[Path]:
     raise SourceError(f"{text}: no such file or directory; check the path or quote the glob")
 
 
-def _bytes_source(name: str, data: bytes) -> Iterator[Source]:
+def _bytes_source(name: str, data: bytes, depth: int = 0) -> Iterator[Source]:
     head = data[:4]
     if _is_zip(head):
-        yield from _zip_sources(name, lambda: io.BytesIO(data))
+        yield from _zip_sources(name, lambda: io.BytesIO(data), depth)
     else:
         yield Source(name, lambda: io.BytesIO(data), len(data))
 
 
-def _zip_sources(name: str, opener: Callable[[], IO[bytes]]) -> Iterator[Source]:
+def _refused(message: str) -> Callable[[], IO[bytes]]:
+    def open_refused() -> IO[bytes]:
+        raise SourceError(message)
+
+    return open_refused
+
+
+def _zip_sources(name: str, opener: Callable[[], IO[bytes]], depth: int = 0) -> Iterator[Source]:
+    """One Source per member; the archive is opened once (thousands of members stay linear).
+
+    Member names are only labels: nothing is ever written to disk, so ``../`` names are harmless.
+    A member that would inflate past the bomb cap is reported, not read; a zip inside the zip
+    is read in memory down to MAX_ARCHIVE_DEPTH.
+    """
     try:
-        with opener() as fh, zipfile.ZipFile(fh) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError) as exc:
+        zf = zipfile.ZipFile(opener())
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise SourceError(f"{name}: not a readable zip archive ({exc})") from exc
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise SourceError(
+            f"{name}: {len(infos):,} members, more than {MAX_ZIP_MEMBERS:,}; "
+            "unpack it and pass the folder (or the files you need)"
+        )
     for info in infos:
-        member = info.filename
+        label = f"{name}!{info.filename}"
+        cap = decompressed_cap(info.compress_size)
+        if info.file_size > cap:
+            yield Source(label, _refused(bomb_message(info.compress_size, cap)), 0)
+            continue
+        if info.file_size >= 4 and _is_zip(_peek(zf, info)):
+            if depth + 1 >= MAX_ARCHIVE_DEPTH:
+                message = (
+                    f"archives nested more than {MAX_ARCHIVE_DEPTH} deep are not read; "
+                    "unpack the outer ones and pass the inner archive"
+                )
+                yield Source(label, _refused(message), 0)
+                continue
+            data = _read_member(zf, info, label)
+            yield from _bytes_source(label, data, depth + 1)
+            continue
 
-        def open_member(member: str = member) -> IO[bytes]:
-            zf = zipfile.ZipFile(opener())
-            return zf.open(member)
+        def open_member(info: zipfile.ZipInfo = info) -> IO[bytes]:
+            return zf.open(info)
 
-        # Member names are only labels here: nothing is ever written to disk.
-        yield Source(f"{name}!{member}", open_member, info.file_size)
+        yield Source(label, open_member, info.file_size)
+
+
+def _peek(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    try:
+        with zf.open(info) as fh:
+            return fh.read(4)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
+        return b""
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> bytes:
+    try:
+        with zf.open(info) as fh:
+            return fh.read(info.file_size + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+        raise SourceError(f"{label}: not a readable zip member ({exc})") from exc
 
 
 def iter_sources(sources: Any) -> Iterator[Source]:
@@ -136,10 +224,12 @@ class _CappedGzip(io.RawIOBase):
 
     STEP = 1 << 16
 
-    def __init__(self, raw: IO[bytes], name: str) -> None:
+    def __init__(self, raw: IO[bytes], name: str, compressed: int | None = None) -> None:
         self._gz = gzip.GzipFile(fileobj=raw)
         self._name = name
         self._out = 0
+        self._compressed = compressed
+        self._cap = decompressed_cap(compressed)
         self._truncated: BaseException | None = None
 
     def readable(self) -> bool:
@@ -159,11 +249,8 @@ class _CappedGzip(io.RawIOBase):
             view[total : total + len(data)] = data
             total += len(data)
         self._out += total
-        if self._out > MAX_DECOMPRESSED:
-            raise SourceError(
-                f"{self._name}: decompresses to more than {MAX_DECOMPRESSED >> 30} GiB;"
-                " unpack it yourself and pass the file"
-            )
+        if self._out > self._cap:
+            raise SourceError(bomb_message(self._compressed, self._cap))
         if total == 0 and self._truncated is not None:
             raise EOFError(f"the compressed stream ends early ({self._truncated})")
         return total
@@ -179,7 +266,7 @@ def open_raw(source: Source) -> IO[bytes]:
         data = head + fh.read()
         fh = io.BytesIO(data)
     if _is_gzip(head):
-        return _CappedGzip(fh, source.name)  # type: ignore[return-value]
+        return _CappedGzip(fh, source.name, source.size)  # type: ignore[return-value]
     return fh
 
 
@@ -191,9 +278,15 @@ def sniff_encoding(head: bytes) -> str:
     """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and (
+        len(head) < 8 or b"\x00" in head[2:4096]
+    ):
+        # UTF-16 text always has NULs (ASCII digits, newlines); \xff\xfe then none is binary
         return "utf-16"
     sample = head[: 1 << 20]
+    utf16 = _utf16_without_bom(sample[:4096])
+    if utf16:
+        return utf16
     # cut a possibly broken multi-byte sequence at the end of the sample
     cut = sample.rfind(b"\n")
     if cut > 0:
@@ -213,6 +306,28 @@ def sniff_encoding(head: bytes) -> str:
     return "gb18030" if bad_gb < bad_utf8 else "utf-8"
 
 
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """UTF-16 written without a BOM: NULs on one byte parity only (ASCII in UTF-16)."""
+    if len(sample) < 16 or sample.count(0) * 3 < len(sample):
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd * 2 >= len(sample) // 2 and even * 10 < odd:
+        return "utf-16-le"
+    if even * 2 >= len(sample) // 2 and odd * 10 < even:
+        return "utf-16-be"
+    return None
+
+
+def _first_break_is_lone_cr(text: str) -> bool | None:
+    """True when the first line break of ``text`` is a CR without an LF; None: not known yet."""
+    lf, cr = text.find("\n"), text.find("\r")
+    if cr == -1 or (lf != -1 and lf < cr):
+        return False if lf != -1 else None
+    if cr + 1 == len(text):
+        return None  # a CR at the end of the chunk: the next one tells
+    return text[cr + 1] != "\n"
+
+
 def iter_text_chunks(
     raw: IO[bytes],
     *,
@@ -223,7 +338,10 @@ def iter_text_chunks(
     """Yield (encoding, text) chunks that end on a line boundary (the last may not).
 
     ``encoding`` is sniffed from the first chunk unless given (a byte range of a big file is
-    decoded with the encoding sniffed from the file's head).
+    decoded with the encoding sniffed from the file's head). A file whose first line break is a
+    lone CR (old Mac line ends) is read with CR as the line end. A line longer than
+    MAX_LINE_CHARS keeps its first MAX_LINE_CHARS characters: it is still one line of the
+    accounting, and memory stays bounded.
     """
     try:
         first = raw.read(chunk_bytes)
@@ -233,28 +351,49 @@ def iter_text_chunks(
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     carry = ""
     data = first
+    cr_lines: bool | None = None
+    skipping = False  # inside the rest of an over-long line
     while data:
         if on_bytes is not None:
             on_bytes(len(data))
-        text = carry + decoder.decode(data)
+        piece = decoder.decode(data)
+        if cr_lines is None:
+            # decided at the file's first line break, whatever the chunk size: a lone CR
+            cr_lines = _first_break_is_lone_cr(carry + piece)
+            if cr_lines:
+                carry = carry.replace("\r", "\n")
+        if cr_lines:
+            piece = piece.replace("\r", "\n")
+        if skipping:
+            nl = piece.find("\n")
+            piece = "" if nl == -1 else piece[nl:]
+            skipping = nl == -1
+        text = carry + piece
         cut = text.rfind("\n") + 1
         if cut:
             carry = text[cut:]
             yield encoding, text[:cut]
         else:
             carry = text
+        if len(carry) > MAX_LINE_CHARS:
+            carry = carry[:MAX_LINE_CHARS]
+            skipping = True
         try:
             data = raw.read(chunk_bytes)
         except (OSError, EOFError, zlib.error) as exc:
             # a truncated archive: keep what was read, the report says the rest is missing
             data = b""
-            carry += decoder.decode(b"", final=True)
+            carry += "" if skipping else decoder.decode(b"", final=True)
             if carry:
                 yield encoding, carry
             raise SourceError(
                 "the compressed stream is truncated; parsed what was readable"
             ) from exc
-    carry += decoder.decode(b"", final=True)
+    tail = decoder.decode(b"", final=True)
+    if not skipping:
+        carry += tail
+    if cr_lines:
+        carry = carry.replace("\r", "\n")
     if carry:
         yield encoding, carry
 

@@ -73,7 +73,8 @@ PLAUSIBLE = (pd.Timestamp("1971-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz
 def _plausible(parsed: pd.Series) -> pd.Series:
     """Out-of-span times -> NaT (pandas 3 parses them at a coarser unit; ns would overflow)."""
     utc = parsed.dt.tz_convert("UTC")
-    return utc.where(utc.ge(PLAUSIBLE[0]) & utc.lt(PLAUSIBLE[1]))
+    kept: pd.Series = utc.where(utc.ge(PLAUSIBLE[0]) & utc.lt(PLAUSIBLE[1]))
+    return kept
 
 
 def to_utc(values: Sequence[str | None], tz: str) -> pd.Series:

@@ -126,13 +126,30 @@ def summarise(
     return data
 
 
-def _add_analysis(data: dict[str, Any], events: pd.DataFrame, tz: str) -> None:
-    """Issue #6: each throttling peak explained in one sentence, and the retry analysis."""
+#: a dataset with more events than this gets no retry analysis (it needs every row in memory)
+ANALYSIS_MAX_ROWS = 5_000_000
+
+
+def _add_analysis(data: dict[str, Any], events: pd.DataFrame | Any, tz: str) -> None:
+    """Issue #6: each throttling peak explained in one sentence, and the retry analysis.
+
+    ``events``: the events frame, or a dataset query (``ingest.store.query.DatasetQuery``) whose
+    rows are read window by window for the explanations and whole for the retries.
+    """
     from ingest.analysis import analyse_retries, explain_spike, retry_summary
+    from ingest.queries import Filters
 
     for peak in data["throttling_peaks"]:
-        ex = explain_spike(events, pd.Timestamp(peak["start"]), pd.Timestamp(peak["end"]), tz=tz)
-        peak["explanation"] = ex.sentence
+        start, end = pd.Timestamp(peak["start"]), pd.Timestamp(peak["end"])
+        frame = events
+        if not isinstance(events, pd.DataFrame):  # the six spike-lengths before it + the spike
+            frame = events.events(Filters(start=start - 6 * (end - start), end=end))
+        peak["explanation"] = explain_spike(frame, start, end, tz=tz).sentence
+    if not isinstance(events, pd.DataFrame):
+        if events.count() > ANALYSIS_MAX_ROWS:
+            data["retries"] = None
+            return
+        events = events.events()
     data["retries"] = retry_summary(analyse_retries(events), tz)
 
 
@@ -145,7 +162,7 @@ def summarise_dataset(
     if k.throttled:
         bucket = choose_bucket(k.first, k.last)
         peaks = _peaks(store.throttling_over_time(None, bucket, tz), bucket, tz)
-    return _assemble(
+    data = _assemble(
         report,
         tz,
         k,
@@ -155,6 +172,8 @@ def summarise_dataset(
         peaks=peaks,
         top_ids=_top_ids(store.ranked_request_ids(top=top), tz),
     )
+    _add_analysis(data, store, tz)
+    return data
 
 
 def _assemble(

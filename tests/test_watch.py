@@ -130,7 +130,7 @@ def _start(tmp: Path, log: Path, hook: str, kind: str, *extra: str) -> subproces
         *extra,
     ]
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, cwd=tmp)
-    _wait((tmp / "state" / "state.json").exists, 20)
+    _wait((tmp / "state" / "state.json").exists, 60)
     return proc
 
 
@@ -200,7 +200,7 @@ def test_watch_alerts_once_through_rotation_and_restart(
         time.sleep(0.6)
         log.rename(tmp_path / "app.log.1")
         _write(log, [HTTPX_429.format(ts=_ts()) for _ in range(6)])
-        _wait(lambda: len(receiver.posts) >= 1, 20)
+        _wait(lambda: any("Error rate" in _text_of(kind, p["body"]) for p in receiver.posts), 60)
         time.sleep(0.8)
     finally:
         err = _stop(proc)
@@ -217,7 +217,7 @@ def test_watch_alerts_once_through_rotation_and_restart(
     _write(log, [NEW_CODE.format(ts=_ts(), rid="11111111-2222-3333-4444-555555555555")])
     proc = _start(tmp_path, log, hook, kind)
     try:
-        _wait(lambda: len(receiver.posts) > before, 20)
+        _wait(lambda: len(receiver.posts) > before, 60)
         time.sleep(1.0)
     finally:
         _stop(proc)

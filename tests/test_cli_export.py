@@ -162,7 +162,7 @@ def test_app_command_builds_the_streamlit_command(
     assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
     assert argv[argv.index("--browser.gatherUsageStats") + 1] == "false"
     assert argv[-2:] == ["--", str(tmp_path.resolve())]
-    assert "not implemented yet" in result.stderr
+    assert "live mode: the Live page follows" in result.stderr
 
 
 def test_app_command_refuses_missing_paths(tmp_path: Path) -> None:

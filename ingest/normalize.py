@@ -24,7 +24,7 @@ _INNER_PREFIX = re.compile(
     r"(?P<code>[A-Za-z][\w.]*)?:?\s*"
 )
 _DOC_ANCHOR = re.compile(
-    r"(?:For details,? see:?\s*)?https?://(?:help\.aliyun\.com|www\.alibabacloud\.com)/\S*?#(?P<anchor>[\w-]+)\S*"
+    r"(?:For details,? see:?\s*)?https?://(?:help\.aliyun\.com|www\.alibabacloud\.com)/[^\s#]{0,300}#(?P<anchor>[\w-]+)\S*"
 )
 _PLACEHOLDER_ID = re.compile(
     r"^(?:x+|\.+|0+|-+|none|null|<[^>]*>|\{[^}]*\}|\w{1,8}-?\.\.\.)$|\.\.\.$"

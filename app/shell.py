@@ -57,8 +57,8 @@ def pick_source() -> data.Dataset | None:
             source = "samples"
         on_samples = source == "samples" or (
             source == "paths"
-            and [str(f) for f in data.expand_paths(paths)]
-            == [str(f) for f in data.expand_paths([str(data.SAMPLE_DIR)])]
+            and [f.resolve() for f in data.expand_paths(paths)]
+            == [f.resolve() for f in data.expand_paths([str(data.SAMPLE_DIR)])]
         )
         if not on_samples:
             st.button(t("use_samples"), on_click=_open_samples, key="use_samples")
@@ -70,7 +70,7 @@ def pick_source() -> data.Dataset | None:
         label = ", ".join(u.name for u in uploads)
         dataset = data.load_uploads(uploads, progress)
     elif source == "paths":
-        label = ", ".join(paths)
+        label = t("source_samples") if on_samples else ", ".join(paths)
         dataset = data.load_paths(paths, label, progress)
     else:
         label = t("source_samples")

@@ -23,12 +23,8 @@ live_pages = (
 page = st.navigation(
     [
         *live_pages,
-        st.Page(
-            "app_pages/overview.py",
-            title=t("page_overview"),
-            url_path="overview",
-            default=not live_pages,
-        ),
+        # the default page is served at "/" (Streamlit serves no other path for it)
+        st.Page("app_pages/overview.py", title=t("page_overview"), default=not live_pages),
         st.Page("app_pages/throttling.py", title=t("page_throttling"), url_path="throttling"),
         st.Page("app_pages/request_ids.py", title=t("page_request_ids"), url_path="request_ids"),
         st.Page("app_pages/catalogue.py", title=t("page_catalogue"), url_path="catalogue"),

@@ -19,7 +19,6 @@ MAIN = '[data-testid="stMain"]'
 #: url path -> (title key, an element drawn once the page's body is done)
 PAGES: dict[str, tuple[str, str]] = {
     "/": ("page_overview", f"{MAIN} .st-key-per_model_chart"),
-    "/overview": ("page_overview", f"{MAIN} .st-key-per_model_chart"),
     "/throttling": ("page_throttling", f"{MAIN} .st-key-advice_{queries.THROTTLING_KINDS[-1]}"),
     "/request_ids": ("page_request_ids", f"{MAIN} .st-key-export_ticket"),
     "/catalogue": ("catalogue_title", f'{MAIN} [data-testid="stDataFrame"]'),

@@ -52,7 +52,7 @@ def shrink(png: bytes) -> bytes:
 def test_screenshot(app: App, name: str, lang: str, tmp_path: Path) -> None:
     title, last_element, charts = PAGES[name]
     page = app.page
-    # the overview is the default page: its address is "/" (see test_pages for "/overview")
+    # the overview is the default page: its address is "/"
     path = "/" if name == "overview" else f"/{name}"
     app.open(f"{path}?lang={lang}", kpis=False, charts=charts)
     expect(page.get_by_role("heading", name=STRINGS[lang][title], level=1)).to_be_visible()

@@ -222,7 +222,7 @@ def kv_pairs(text: str) -> dict[str, str]:
         key = m.group("key")
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         raw = text[m.end() : end]
-        if raw[:1] in "\"'":
+        if raw[:1] and raw[:1] in "\"'":  # "" is in every string: an empty value
             q = raw[0]
             close = _closing_quote(raw, q)
             val = raw[1:close] if close > 0 else raw[1:]

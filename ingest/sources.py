@@ -160,16 +160,57 @@ def _zip_sources(name: str, opener: Callable[[], IO[bytes]], depth: int = 0) -> 
             continue
 
         def open_member(info: zipfile.ZipInfo = info) -> IO[bytes]:
-            return zf.open(info)
+            try:
+                return _SafeMember(zf.open(info))  # type: ignore[return-value]
+            except _ZIP_ERRORS as exc:
+                raise SourceError(f"not a readable zip member ({exc})") from exc
 
         yield Source(label, open_member, info.file_size)
+
+
+#: what a corrupt, encrypted or exotic zip member raises (fuzzing found ValueError in open)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    KeyError,
+)
+
+
+class _SafeMember(io.RawIOBase):
+    """A zip member whose read errors (bad CRC, corrupt deflate data) are OSErrors: the text
+    read before the error is kept and the report says the member is damaged."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        try:
+            data = self._fh.read(len(b))
+        except _ZIP_ERRORS as exc:
+            raise OSError(f"damaged zip member ({exc})") from exc
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._fh.close()
+        finally:
+            super().close()
 
 
 def _peek(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with zf.open(info) as fh:
             return fh.read(4)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
+    except _ZIP_ERRORS:
         return b""
 
 
@@ -177,7 +218,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> byte
     try:
         with zf.open(info) as fh:
             return fh.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+    except _ZIP_ERRORS as exc:
         raise SourceError(f"{label}: not a readable zip member ({exc})") from exc
 
 

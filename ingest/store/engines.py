@@ -33,7 +33,7 @@ class Engine(Protocol):
 class SerialEngine:
     """Everything in this process (one worker; used for tiny inputs and in tests)."""
 
-    name = "serial"
+    name = "local"  # the local engine with one process
     workers = 1
 
     def map_unordered(

@@ -43,6 +43,11 @@ ARROW_SCHEMA = pa.schema(
     ]
 )
 assert tuple(ARROW_SCHEMA.names) == tuple(EVENT_DTYPES), "store schema out of date"
+#: low-cardinality columns get Parquet dictionaries; times, line numbers and request_ids do not
+#: (a dictionary of a million distinct times made DuckDB's min/max 8x slower at 50 M events)
+DICTIONARY_COLUMNS: tuple[str, ...] = tuple(
+    n for n in ARROW_SCHEMA.names if n not in ("timestamp", "line", "request_id")
+)
 
 
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -93,7 +98,14 @@ def write_atomically(table: pa.Table, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
+    pq.write_table(
+        table,
+        tmp,
+        compression="zstd",
+        row_group_size=1 << 20,
+        use_dictionary=list(DICTIONARY_COLUMNS),
+        column_encoding={"timestamp": "DELTA_BINARY_PACKED", "line": "DELTA_BINARY_PACKED"},
+    )
     os.replace(tmp, path)
 
 

@@ -124,6 +124,20 @@ def _refused(message: str) -> Callable[[], IO[bytes]]:
     return open_refused
 
 
+#: what a corrupt, encrypted or exotic zip member raises (fuzzing found ValueError in open)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    KeyError,
+    IndexError,
+)
+
+
 def _zip_sources(name: str, opener: Callable[[], IO[bytes]], depth: int = 0) -> Iterator[Source]:
     """One Source per member; the archive is opened once (thousands of members stay linear).
 
@@ -133,8 +147,9 @@ def _zip_sources(name: str, opener: Callable[[], IO[bytes]], depth: int = 0) -> 
     """
     try:
         zf = zipfile.ZipFile(opener())
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        # an empty member name makes ZipInfo.is_dir() raise IndexError (found by fuzzing)
+        infos = [i for i in zf.infolist() if i.filename and not i.is_dir()]
+    except _ZIP_ERRORS as exc:
         raise SourceError(f"{name}: not a readable zip archive ({exc})") from exc
     if len(infos) > MAX_ZIP_MEMBERS:
         raise SourceError(
@@ -166,19 +181,6 @@ def _zip_sources(name: str, opener: Callable[[], IO[bytes]], depth: int = 0) -> 
                 raise SourceError(f"not a readable zip member ({exc})") from exc
 
         yield Source(label, open_member, info.file_size)
-
-
-#: what a corrupt, encrypted or exotic zip member raises (fuzzing found ValueError in open)
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    OSError,
-    EOFError,
-    ValueError,
-    zlib.error,
-    NotImplementedError,
-    RuntimeError,
-    KeyError,
-)
 
 
 class _SafeMember(io.RawIOBase):

@@ -18,6 +18,7 @@ import streamlit as st
 
 from app import data
 from app.i18n import lang, t
+from ingest.export import escape_markdown
 from ingest.queries import Filters, Options
 
 MIRROR = "_filters"
@@ -221,7 +222,8 @@ def render(dataset: data.Dataset, options: Options) -> tuple[Filters, str]:
     with st.sidebar:
         st.subheader(t("filters"))
         if dropped:
-            message = t("dropped", what=", ".join(dropped))
+            # the dropped values come from the URL: shown as text, never as Markdown
+            message = t("dropped", what=escape_markdown(", ".join(dropped)))
             st.info(message)
             st.toast(message)
         st.session_state["codes"] = list(state["codes"])

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import data
 from app.i18n import DEFAULT_LANG, LANGS, t
+from ingest.export import escape_markdown
 
 DATASET = "_dataset"
 USE_SAMPLES = "_use_samples"
@@ -64,7 +65,13 @@ def pick_source() -> data.Dataset | None:
             st.button(t("use_samples"), on_click=_open_samples, key="use_samples")
 
     def progress(done: int, total: int) -> str:
-        return t("parsing", label=label, done=f"{done / 1e6:.0f}", total=f"{total / 1e6:.0f}")
+        # file names are the uploader's text: never Markdown (a name can hold ![](url) or **)
+        return t(
+            "parsing",
+            label=escape_markdown(label),
+            done=f"{done / 1e6:.0f}",
+            total=f"{total / 1e6:.0f}",
+        )
 
     if source == "upload":
         label = ", ".join(u.name for u in uploads)
@@ -80,7 +87,8 @@ def pick_source() -> data.Dataset | None:
         dataset = data.load_paths([str(data.SAMPLE_DIR)], label, progress)
     st.session_state[DATASET] = dataset
     with st.sidebar:
-        st.caption(t("loaded", events=f"{len(dataset.events):,}", label=dataset.label))
+        label_text = escape_markdown(dataset.label)
+        st.caption(t("loaded", events=f"{len(dataset.events):,}", label=label_text))
         parse_report(dataset)
     return dataset
 

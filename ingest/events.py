@@ -20,11 +20,19 @@ from typing import Any
 
 import pandas as pd
 
-from ingest.schema import EVENT_COLUMNS, coerce_events, empty_events
+from ingest.schema import (
+    EVENT_COLUMNS,
+    coerce_events,
+    concat_events,
+    empty_events,
+    merge_by_request_id,
+)
 from ingest.timestamps import looks_iso, to_iso, to_utc_raw
 
 WINDOW_SECONDS = 30.0
 WINDOW_LINES = 400
+#: rows kept as dicts before the older ones are turned into a compact columnar frame
+FLUSH_ROWS = 20_000
 
 
 @dataclass
@@ -99,6 +107,8 @@ class EventCollector:
     rows: list[_Row] = field(default_factory=list)
     _by_rid: dict[tuple[str, bool], _Row] = field(default_factory=dict)
     _transports: deque[_Row] = field(default_factory=lambda: deque(maxlen=32))
+    tz: str = "Asia/Shanghai"
+    _chunks: list[pd.DataFrame] = field(default_factory=list)
 
     def add(self, ev: dict[str, Any], line: int) -> None:
         ts = ev.get("ts")
@@ -159,6 +169,28 @@ class EventCollector:
             self._by_rid[(rid, bool(ev["is_error"]))] = row
         if role == "transport":
             self._transports.append(row)
+        if len(self.rows) >= FLUSH_ROWS:
+            self._flush(line)
+
+    def _flush(self, line: int) -> None:
+        """Turn rows no merge rule can reach any more (beyond the line window) into columns.
+
+        Memory stays bounded by the window, not the file: a later mention of a flushed
+        request_id becomes a row of its own and is merged by ``merge_by_request_id`` at the end.
+        """
+        cut = 0
+        horizon = line - WINDOW_LINES - 1
+        while cut < len(self.rows) and self.rows[cut].fields["line"] < horizon:
+            cut += 1
+        if cut == 0:
+            return
+        done, self.rows = self.rows[:cut], self.rows[cut:]
+        self._chunks.append(self._columns([r.fields for r in done if not r.absorbed]))
+        self._by_rid = {
+            (r.fields["request_id"], bool(r.fields["is_error"])): r
+            for r in self.rows
+            if r.fields.get("request_id") is not None and not r.absorbed
+        }
 
     def _last_transport(
         self, row: _Row, line: int, *, unclaimed: bool, want_error: bool | None
@@ -194,8 +226,7 @@ class EventCollector:
         into.fields["mentions"] += other.fields["mentions"]
         _fill(into.fields, other.fields)
 
-    def frame(self, tz: str) -> pd.DataFrame:
-        rows = [r.fields for r in self.rows if not r.absorbed]
+    def _columns(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         if not rows:
             return empty_events()
         data: dict[str, list[Any]] = {c: [] for c in EVENT_COLUMNS}
@@ -208,5 +239,15 @@ class EventCollector:
                 else:
                     data[col].append(ev.get(col))
         frame = pd.DataFrame(data)
-        frame["timestamp"] = to_utc_raw(data["timestamp"], tz)
+        frame["timestamp"] = to_utc_raw(data["timestamp"], self.tz)
         return coerce_events(frame)
+
+    def frame(self, tz: str | None = None) -> pd.DataFrame:
+        """All events of the file, in line order, one row per outcome."""
+        if tz is not None:
+            self.tz = tz
+        last = self._columns([r.fields for r in self.rows if not r.absorbed])
+        chunks, self._chunks, self.rows = [*self._chunks, last], [], []
+        if len(chunks) == 1:
+            return chunks[0]
+        return merge_by_request_id(concat_events(chunks))

@@ -21,7 +21,7 @@ import pandas as pd
 from ingest.formats import LogFormat, get_format, registry
 from ingest.records import LEADING_TS, SAMPLE_LINES, looks_timestamped
 from ingest.report import FileReport
-from ingest.schema import EVENT_COLUMNS
+from ingest.schema import concat_events, merge_by_request_id
 from ingest.sources import Source, sniff_encoding
 
 #: below this a file is parsed in one process (starting workers costs about a second)
@@ -123,23 +123,6 @@ def _head(path: str) -> tuple[str, bool]:
     return encoding, looks_timestamped(lines)
 
 
-def merge_across_ranges(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per (request_id, is_error): two ranges may mention the same outcome."""
-    has_id = frame["request_id"].notna()
-    dup = frame[has_id].duplicated(subset=["request_id", "is_error"], keep=False)
-    if not dup.any():
-        return frame
-    dup_index = frame[has_id][dup].index
-    parts = frame.loc[dup_index]
-    mentions = parts.groupby(["request_id", "is_error"], observed=True)["mentions"].transform("sum")
-    parts = parts.assign(mentions=mentions.astype(frame["mentions"].dtype))
-    firsts = parts.groupby(["request_id", "is_error"], observed=True, sort=False).first()
-    firsts = firsts.reset_index()[list(EVENT_COLUMNS)]
-    kept = frame.drop(index=dup_index)
-    out = pd.concat([kept, firsts.astype(frame.dtypes.to_dict())], ignore_index=True)
-    return out.sort_values("line", kind="stable").reset_index(drop=True)
-
-
 def parse_in_parallel(
     src: Source,
     formats: Sequence[LogFormat],
@@ -194,7 +177,7 @@ def parse_in_parallel(
         from ingest.schema import empty_events
 
         return empty_events(), report
-    frame = merge_across_ranges(pd.concat(frames, ignore_index=True))
+    frame = merge_by_request_id(concat_events(frames))
     report.events = len(frame)
     errors = frame[frame["is_error"]]
     report.errors = len(errors)

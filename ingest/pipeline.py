@@ -17,7 +17,7 @@ from ingest.normalize import normalize
 from ingest.records import Record, RecordGrouper
 from ingest.redact import redact_line
 from ingest.report import FileReport, IngestReport
-from ingest.schema import EVENT_DTYPES, empty_events
+from ingest.schema import concat_events, empty_events
 from ingest.sources import Source, SourceError, iter_sources, iter_text_chunks, open_raw
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -57,7 +57,7 @@ class FileParser:
         self.tz = tz
         self.matcher = RecordMatcher(tuple(formats))
         self.report = FileReport(source.name)
-        self.collector = EventCollector(source.name)
+        self.collector = EventCollector(source.name, tz=tz)
         self.catalogue = load_catalogue()
 
     def handle(self, rec: Record) -> None:
@@ -166,9 +166,6 @@ def load_events(
             frames.append(frame)
     if not frames:
         return empty_events(), report
-    events = pd.concat(frames, ignore_index=True)
-    for col, dtype in EVENT_DTYPES.items():
-        if dtype == "category":
-            events[col] = events[col].astype("category")
+    events = concat_events(frames)
     events = events.sort_values(["timestamp", "source", "line"], kind="stable", na_position="last")
     return events.reset_index(drop=True), report

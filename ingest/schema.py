@@ -56,3 +56,49 @@ def coerce_events(frame: pd.DataFrame) -> pd.DataFrame:
             s = s.astype(dtype)
         out[col] = s
     return pd.DataFrame(out, index=range(n)) if n else empty_events()
+
+
+def concat_events(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate event frames keeping categoricals categorical (categories are unioned).
+
+    ``pd.concat`` turns categoricals with different categories into objects, which for millions
+    of rows costs several times the memory of the result.
+    """
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_events()
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    from pandas.api.types import union_categoricals
+
+    out: dict[str, Any] = {}
+    for col, dtype in EVENT_DTYPES.items():
+        if dtype == "category":
+            parts = [f[col].astype("category") for f in frames]
+            out[col] = pd.Series(union_categoricals(parts, ignore_order=True))
+        else:
+            out[col] = pd.concat([f[col] for f in frames], ignore_index=True).astype(dtype)
+    return pd.DataFrame(out)
+
+
+def merge_by_request_id(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (request_id, is_error): the earliest mention, mentions summed, gaps filled.
+
+    The same outcome can be mentioned in two parts of a file parsed apart (byte ranges in
+    several processes, or rows already flushed to columns while parsing a long file).
+    """
+    has_id = frame["request_id"].notna()
+    if not has_id.any():
+        return frame
+    keyed = frame[has_id]
+    dup = keyed.duplicated(subset=["request_id", "is_error"], keep=False)
+    if not dup.any():
+        return frame
+    parts = keyed[dup].sort_values("line", kind="stable")
+    mentions = parts.groupby(["request_id", "is_error"], observed=True)["mentions"].transform("sum")
+    parts = parts.assign(mentions=mentions.astype(frame["mentions"].dtype))
+    firsts = parts.groupby(["request_id", "is_error"], observed=True, sort=False).first()
+    firsts = firsts.reset_index()[list(EVENT_COLUMNS)]
+    kept = frame.drop(index=parts.index)
+    merged = concat_events([kept, coerce_events(firsts)])
+    return merged.sort_values("line", kind="stable").reset_index(drop=True)

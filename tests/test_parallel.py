@@ -47,3 +47,17 @@ def test_ranges_start_where_records_start() -> None:
         assert b == c
         assert data[c - 1 : c] == b"\n"
         assert data[c : c + 4].isdigit()  # a Spring Boot timestamp opens the record
+
+
+@pytest.mark.parametrize("name", ["python_sdk.log", "openai_compat.log", "app_events.jsonl"])
+def test_flushing_rows_to_columns_changes_nothing(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long files keep only a window of rows as dicts; the events must not depend on it."""
+    import ingest.events
+
+    whole, _ = load_events(str(SAMPLES / name), workers=1)
+    monkeypatch.setattr(ingest.events, "FLUSH_ROWS", 50)
+    flushed, report = load_events(str(SAMPLES / name), workers=1)
+    pd.testing.assert_frame_equal(whole, flushed, check_categorical=False)
+    assert report.files[0].balanced

@@ -537,7 +537,7 @@ class PythonSdkLog:
                 truth_row(
                     end,
                     status=200,
-                    logged=200,
+                    logged=None,  # the success line shows no status
                     code=None,
                     request_id=r,
                     model=model,
@@ -669,7 +669,7 @@ class PythonSdkLog:
                 truth_row(
                     end,
                     status=200,
-                    logged=200,
+                    logged=None,  # the success line shows no status
                     code=None,
                     request_id=r,
                     model=model,
@@ -772,7 +772,7 @@ class PythonSdkLog:
                     truth_row(
                         end,
                         status=200,
-                        logged=200,
+                        logged=None,  # the success line shows no status
                         code=None,
                         request_id=None,
                         model=model,
@@ -1388,7 +1388,7 @@ class JavaServiceLog:
                 truth_row(
                     end,
                     status=200,
-                    logged=200,
+                    logged=None,  # the success line shows no status
                     code=None,
                     request_id=r,
                     model=model,
@@ -1492,7 +1492,7 @@ class JavaServiceLog:
                     truth_row(
                         end,
                         status=200,
-                        logged=200,
+                        logged=None,  # the success line shows no status
                         code=None,
                         request_id=None,
                         model=model,
@@ -1592,7 +1592,7 @@ class JavaServiceLog:
                 truth_row(
                     end,
                     status=200,
-                    logged=200,
+                    logged=None,  # the success line shows no status
                     code=None,
                     request_id=r,
                     model=model,

@@ -31,11 +31,12 @@ _SCAN_BYTES = 4 << 20
 
 def splittable(src: Source) -> bool:
     """A plain file on disk, big enough, in an encoding whose newlines are single bytes."""
-    if not src.size or src.size < PARALLEL_MIN_BYTES or "!" in src.name:
+    path = src.path or src.name
+    if not src.size or src.size < PARALLEL_MIN_BYTES or (src.path is None and "!" in src.name):
         return False
-    if not os.path.isfile(src.name):
+    if not os.path.isfile(path):
         return False
-    with open(src.name, "rb") as fh:
+    with open(path, "rb") as fh:
         head = fh.read(2)
     return head != b"\x1f\x8b"
 
@@ -102,6 +103,7 @@ def _parse_range(
     tz: str,
     encoding: str,
     timestamped: bool,
+    name: str | None = None,
 ) -> tuple[pd.DataFrame, FileReport, int]:
     """Worker: parse one range; line numbers are relative to the range (the parent shifts them)."""
     from ingest.pipeline import FileParser
@@ -110,7 +112,7 @@ def _parse_range(
         return io.BufferedReader(_Range(path, start, end), 1 << 20)
 
     formats = (get_format(fmt),) if fmt else registry()
-    parser = FileParser(Source(path, opener, end - start), formats, tz)
+    parser = FileParser(Source(name or path, opener, end - start), formats, tz)
     frame = parser.run(encoding=encoding, timestamped=timestamped)
     return frame, parser.report, parser.report.lines_read
 
@@ -133,20 +135,22 @@ def parse_in_parallel(
     """Parse one big file with ``workers`` processes (default: the machine's cores)."""
     n = workers or os.cpu_count() or 1
     fmt = formats[0].name if len(formats) == 1 else None
-    encoding, timestamped = _head(src.name)
-    ranges = plan_ranges(src.name, n)
+    path = src.path or src.name
+    encoding, timestamped = _head(path)
+    ranges = plan_ranges(path, n)
     ctx = get_context("spawn")  # never fork a process that may run threads (Streamlit)
     with ProcessPoolExecutor(max_workers=min(n, len(ranges)), mp_context=ctx) as pool:
         futures = [
             pool.submit(
                 _parse_range,
-                src.name,
+                path,
                 a,
                 b,
                 fmt=fmt,
                 tz=tz,
                 encoding=encoding,
                 timestamped=timestamped,
+                name=src.name,
             )
             for a, b in ranges
         ]

@@ -78,6 +78,9 @@ class Source:
     name: str
     open: Callable[[], IO[bytes]]
     size: int | None = None
+    #: the plain file on disk holding the bytes, when it is not ``name`` (an upload saved to a
+    #: temporary file keeps its own name): lets ``ingest.parallel`` split it in byte ranges
+    path: str | None = None
 
 
 def _is_gzip(head: bytes) -> bool:
@@ -231,7 +234,9 @@ def iter_sources(sources: Any) -> Iterator[Source]:
     ):
         sources = [sources]
     for item in sources:
-        if isinstance(item, tuple):
+        if isinstance(item, Source):
+            yield item
+        elif isinstance(item, tuple):
             name, data = item
             if hasattr(data, "read"):
                 data = data.read()

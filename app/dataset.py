@@ -1,18 +1,16 @@
 """Dataset directories made by ``dashscope-logs ingest`` as a dashboard source.
 
 ``dashscope-logs app DATASET_DIR`` opens the Parquet dataset: DuckDB reads the committed parts
-(``ingest.store.query.DatasetQuery``) and the stored parse report, without parsing any log. The
-pages still aggregate the loaded events in pandas; ``DatasetQuery`` has the same aggregations in
-SQL for when the pages ask it directly (see docs/store.md, "Dashboard").
+(``ingest.store.query.DatasetQuery``) and the stored parse report, without parsing any log.
+The pages ask it through ``app.backend.StoreQueries``: filters become a WHERE clause pushed down
+to Parquet and only aggregates reach pandas; the events are never all loaded.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-import streamlit as st
-
+from app.backend import StoreQueries
 from ingest import IngestReport
 
 
@@ -30,20 +28,10 @@ def dataset_key(path: str) -> str:
     return f"{Path(path).resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
-def _load(key: str, path: str) -> tuple[pd.DataFrame, IngestReport]:
+def open_store(path: str) -> tuple[StoreQueries, IngestReport]:
+    """The dataset's queries (one DuckDB connection over its committed parts) and its report."""
     from ingest.store.query import DatasetQuery
     from ingest.store.reports import load_report
 
     store = DatasetQuery(path)
-    try:
-        return store.events(), load_report(store.dataset)
-    finally:
-        store.close()
-
-
-def load(path: str, label: str) -> tuple[str, pd.DataFrame, IngestReport]:
-    """(cache key, events, report) of the dataset at ``path``."""
-    key = dataset_key(path)
-    events, report = _load(key, path)
-    return "dataset:" + key, events, report
+    return StoreQueries(store), load_report(store.dataset)

@@ -189,11 +189,13 @@ def _reconcile(state: dict[str, Any], field: str, allowed: set[Any]) -> list[str
     return dropped
 
 
-def _bounds(events: pd.DataFrame, tz: str) -> tuple[datetime, datetime] | None:
-    if events.empty:
+def _bounds(
+    span: tuple[pd.Timestamp, pd.Timestamp] | None, tz: str
+) -> tuple[datetime, datetime] | None:
+    if span is None:
         return None
-    first = events["timestamp"].min().tz_convert(tz).floor("min").tz_localize(None)
-    last = events["timestamp"].max().tz_convert(tz).floor("min").tz_localize(None)
+    first = span[0].tz_convert(tz).floor("min").tz_localize(None)
+    last = span[1].tz_convert(tz).floor("min").tz_localize(None)
     last += pd.Timedelta(minutes=1)
     return first.to_pydatetime(), last.to_pydatetime()
 
@@ -210,7 +212,7 @@ def render(dataset: data.Dataset, options: Options) -> tuple[Filters, str]:
     dropped += _reconcile(state, "statuses", set(options.statuses))
     dropped += _reconcile(state, "models", set(options.models))
     dropped += _reconcile(state, "sources", set(options.sources))
-    bounds = _bounds(dataset.events, state["tz"])
+    bounds = _bounds(data.time_bounds(dataset), state["tz"])
     for name in ("start", "end"):
         ts = state[name]
         if ts is not None and bounds is not None:

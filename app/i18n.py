@@ -154,6 +154,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_baseline_share": "Share before",
         "retries": "Retries",
         "retries_none": "No retries visible in these logs (retry notices or retried status lines).",
+        "retries_too_many": "The retry analysis reads every event: above {n} it is skipped;"
+        " narrow the filters (time window, model, source).",
         "retries_attempts": "Retried attempts",
         "retries_calls": "Calls retried",
         "retries_succeeded": "Succeeded after retries",
@@ -301,6 +303,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_baseline_share": "之前的占比",
         "retries": "重试",
         "retries_none": "这些日志中看不到重试（重试提示或被重试的状态行）。",
+        "retries_too_many": "重试分析需要读取每个事件：超过 {n} 个时不做；"
+        "请缩小筛选范围（时间窗口、模型、来源）。",
         "retries_attempts": "被重试的请求",
         "retries_calls": "发生重试的调用",
         "retries_succeeded": "重试后成功",

@@ -8,6 +8,7 @@ import streamlit as st
 from app import data
 from app.i18n import DEFAULT_LANG, LANGS, t
 from ingest.export import escape_markdown
+from ingest.queries import Filters
 
 DATASET = "_dataset"
 USE_SAMPLES = "_use_samples"
@@ -88,7 +89,8 @@ def pick_source() -> data.Dataset | None:
     st.session_state[DATASET] = dataset
     with st.sidebar:
         label_text = escape_markdown(dataset.label)
-        st.caption(t("loaded", events=f"{len(dataset.events):,}", label=label_text))
+        calls = data.kpis(dataset, Filters()).calls
+        st.caption(t("loaded", events=f"{calls:,}", label=label_text))
         parse_report(dataset)
     return dataset
 

@@ -20,9 +20,7 @@ def render() -> None:
 def body(dataset: data.Dataset | None) -> None:
     seen = pd.Series(dtype="int64")
     if dataset is not None:
-        view = filtered(dataset)
-        errs = view.events.loc[view.events["is_error"].to_numpy(dtype=bool)]
-        seen = errs.groupby(["code", "category"], observed=True).size()
+        seen = filtered(dataset).code_counts()
     by_code = seen.groupby(level=0).sum() if len(seen) else pd.Series(dtype="int64")
     entries = data.catalogue().entries
     shared = {e.code for e in entries if sum(x.code == e.code for x in entries) > 1}

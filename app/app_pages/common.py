@@ -10,24 +10,66 @@ import streamlit as st
 from app import data, filters
 from app.i18n import lang, t
 from ingest import queries
+from ingest.analysis import Explanation, RetryReport
 from ingest.queries import Filters
 
 
 @dataclass(frozen=True)
 class View:
-    """The dataset after the sidebar filters, with the display zone."""
+    """The dataset after the sidebar filters, with the display zone: what the pages ask.
+
+    Every question is answered (and cached) by ``app.data``, from pandas or from DuckDB
+    depending on the source; a page never touches the events themselves.
+    """
 
     dataset: data.Dataset
-    events: pd.DataFrame
     filters: Filters
     tz: str
 
+    def kpis(self) -> queries.Kpis:
+        return data.kpis(self.dataset, self.filters)
+
+    def errors_over_time(self, bucket: str) -> queries.TimeSeries:
+        return data.errors_over_time(self.dataset, self.filters, bucket, self.tz)
+
+    def throttling_over_time(self, bucket: str) -> queries.TimeSeries:
+        return data.throttling_over_time(self.dataset, self.filters, bucket, self.tz)
+
+    def top_codes(self) -> pd.DataFrame:
+        return data.top_codes(self.dataset, self.filters, lang())
+
+    def status_distribution(self) -> pd.DataFrame:
+        return data.status_distribution(self.dataset, self.filters)
+
+    def per_model(self) -> pd.DataFrame:
+        return data.per_model(self.dataset, self.filters)
+
+    def top_request_ids(self, needle: str, limit: int) -> tuple[pd.DataFrame, int]:
+        return data.top_request_ids(self.dataset, self.filters, needle, limit)
+
+    def failures_without_request_id(self) -> pd.DataFrame:
+        return data.failures_without_request_id(self.dataset, self.filters)
+
+    def code_counts(self) -> pd.Series:
+        return data.code_counts(self.dataset, self.filters)
+
+    def error_events(self) -> pd.DataFrame:
+        return data.error_events(self.dataset, self.filters)
+
+    def ticket(self) -> str:
+        return data.ticket(self.dataset, self.filters, self.tz)
+
+    def explanation(self, spike: queries.Spike) -> Explanation:
+        return data.explanation(self.dataset, self.filters, spike, self.tz)
+
+    def retries(self) -> RetryReport | None:
+        return data.retries(self.dataset, self.filters)
+
 
 def filtered(dataset: data.Dataset) -> View:
-    """Draw the sidebar filters (inside the page's fragment) and apply them."""
-    options = data.options(dataset.key, dataset.events)
-    chosen, tz = filters.render(dataset, options)
-    return View(dataset, queries.apply_filters(dataset.events, chosen), chosen, tz)
+    """Draw the sidebar filters (inside the page's fragment); the view they select."""
+    chosen, tz = filters.render(dataset, data.options(dataset))
+    return View(dataset, chosen, tz)
 
 
 def category_labels() -> dict[str, str]:
@@ -42,8 +84,9 @@ def local_times(frame: pd.DataFrame, columns: list[str], tz: str) -> pd.DataFram
     return out
 
 
-def kpi_row(events: pd.DataFrame, tz: str) -> queries.Kpis:
-    k = queries.kpis(events)
+def kpi_row(view: View) -> queries.Kpis:
+    k = view.kpis()
+    tz = view.tz
     cols = st.columns(6)
     cols[0].metric(t("kpi_calls"), f"{k.calls:,}")
     cols[1].metric(t("kpi_errors"), f"{k.errors:,}")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import charts, data, filters, shell
 from app.app_pages.common import category_labels, filtered, kpi_row
-from app.i18n import lang, t
+from app.i18n import t
 from ingest import queries
 
 
@@ -22,15 +22,15 @@ def render() -> None:
 @st.fragment
 def body(dataset: data.Dataset) -> None:
     view = filtered(dataset)
-    if view.events.empty:
+    if view.kpis().calls == 0:
         st.info(t("no_events"))
         return
-    k = kpi_row(view.events, view.tz)
+    k = kpi_row(view)
     labels = category_labels()
 
     st.subheader(t("errors_over_time"))
     bucket = queries.choose_bucket(k.first, k.last)
-    series = queries.errors_over_time(view.events, bucket, view.tz)
+    series = view.errors_over_time(bucket)
     st.plotly_chart(
         charts.errors_over_time(
             series, view.tz, labels=labels, rate_label=t("error_rate"), time_label=t("col_time")
@@ -44,7 +44,7 @@ def body(dataset: data.Dataset) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader(t("top_codes"))
-        top = queries.top_codes(view.events, data.meanings(lang()))
+        top = view.top_codes()
         if top.empty:
             st.info(t("no_errors"))
         else:
@@ -54,7 +54,7 @@ def body(dataset: data.Dataset) -> None:
             )
     with right:
         st.subheader(t("status_distribution"))
-        statuses = queries.status_distribution(view.events)
+        statuses = view.status_distribution()
         if statuses.empty:
             st.info(t("no_errors"))
         else:
@@ -63,7 +63,7 @@ def body(dataset: data.Dataset) -> None:
             )
 
     st.subheader(t("per_model"))
-    models = queries.per_model(view.events)
+    models = view.per_model()
     st.plotly_chart(
         charts.per_model(models, errors_label=t("col_errors"), throttled_label=t("col_throttled")),
         key="per_model_chart",

@@ -7,7 +7,7 @@ import streamlit as st
 from app import data, shell
 from app.app_pages.common import filtered, local_times
 from app.i18n import t
-from ingest import export, queries
+from ingest import export
 
 #: rows sent to the browser table; the CSV always has all of them
 MAX_ROWS = 5000
@@ -30,10 +30,8 @@ def body(dataset: data.Dataset) -> None:
     st.subheader(t("rid_title"))
     st.caption(t("rid_help"))
     needle = st.text_input(t("rid_search"), key="rid_search").strip()
-    ids = queries.top_request_ids(view.events)
-    if needle:
-        ids = ids.loc[ids["request_id"].astype(str).str.contains(needle, case=False, regex=False)]
-    shown = local_times(ids.head(MAX_ROWS), ["first_seen", "last_seen"], tz)
+    ids, total = view.top_request_ids(needle, MAX_ROWS)
+    shown = local_times(ids, ["first_seen", "last_seen"], tz)
     st.dataframe(
         shown,
         hide_index=True,
@@ -50,10 +48,10 @@ def body(dataset: data.Dataset) -> None:
             "where": t("col_where"),
         },
     )
-    st.caption(t("rid_shown", shown=f"{len(shown):,}", total=f"{len(ids):,}"))
+    st.caption(t("rid_shown", shown=f"{len(shown):,}", total=f"{total:,}"))
 
     st.subheader(t("no_rid"))
-    missing = queries.failures_without_request_id(view.events)
+    missing = view.failures_without_request_id()
     if missing.empty:
         st.write(t("no_rid_none"))
     else:
@@ -75,14 +73,12 @@ def body(dataset: data.Dataset) -> None:
 
     st.subheader(t("export"))
     st.caption(t("export_note"))
-    events = view.events
-    description = view.filters.describe(tz)
-    ticket = export.ticket_markdown(events, tz, description)
+    ticket = view.ticket()
     left, right = st.columns([1, 2])
     with left:
         st.download_button(
             t("export_csv"),
-            data=lambda: export.request_ids_csv(events, tz, bom=True),
+            data=lambda: export.request_ids_csv(view.error_events(), tz, bom=True),
             file_name=export.CSV_NAME,
             mime="text/csv",
             key="export_request_ids",

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, data, shell
-from app.app_pages.common import category_labels, filtered
+from app.app_pages.common import View, category_labels, filtered
 from app.i18n import lang, t
-from ingest import analysis, queries
+from ingest import queries
 
 
 def render() -> None:
@@ -23,13 +23,13 @@ def render() -> None:
 @st.fragment
 def body(dataset: data.Dataset) -> None:
     view = filtered(dataset)
-    if view.events.empty:
+    k = view.kpis()
+    if k.calls == 0:
         st.info(t("no_events"))
         return
     labels = category_labels()
-    k = queries.kpis(view.events)
     bucket = queries.choose_bucket(k.first, k.last)
-    series = queries.throttling_over_time(view.events, bucket, view.tz)
+    series = view.throttling_over_time(bucket)
     throttled = series.counts.sum(axis=1)
     spikes = queries.detect_spikes(throttled, calls=series.totals["calls"], bucket=bucket)
 
@@ -69,7 +69,7 @@ def body(dataset: data.Dataset) -> None:
         if spike.share is not None:
             line += " · " + t("spike_share", share=f"{spike.share:.0%}")
         st.text(line)
-        explain(view.events, spike, view.tz)
+        explain(view, spike)
     st.caption(
         t(
             "spike_method",
@@ -79,10 +79,10 @@ def body(dataset: data.Dataset) -> None:
         )
     )
 
-    retries(view.events, view.tz)
+    retries(view)
 
     st.subheader(t("per_model_throttling"))
-    models = queries.per_model(view.events)
+    models = view.per_model()
     models = models.loc[models["throttled"] > 0]
     st.dataframe(
         models[["model", "calls", "throttled", "errors"]],
@@ -110,9 +110,9 @@ def body(dataset: data.Dataset) -> None:
                 st.caption(", ".join(sorted({e.code for e in entries})))
 
 
-def explain(events: pd.DataFrame, spike: queries.Spike, tz: str) -> None:
+def explain(view: View, spike: queries.Spike) -> None:
     """The spike in one sentence, and the values over-represented in it."""
-    ex = analysis.explain_spike(events, spike.start, spike.end, tz=tz)
+    ex = view.explanation(spike)
     st.caption(t("spike_explain", sentence=ex.sentence))
     if not ex.factors:
         return
@@ -148,10 +148,14 @@ def explain(events: pd.DataFrame, spike: queries.Spike, tz: str) -> None:
         st.caption(t("spike_factors_note"))
 
 
-def retries(events: pd.DataFrame, tz: str) -> None:
+def retries(view: View) -> None:
     """Retried attempts, outcomes after retries, wasted retries and retry storms."""
     st.subheader(t("retries"))
-    report = analysis.analyse_retries(events)
+    tz = view.tz
+    report = view.retries()
+    if report is None:
+        st.write(t("retries_too_many", n=f"{data.RETRY_MAX_ROWS:,}"))
+        return
     if not report.retried_attempts:
         st.write(t("retries_none"))
         return

@@ -381,9 +381,10 @@ class DatasetQuery:
         return out[cols].reset_index(drop=True)
 
     def top_request_ids(
-        self, filters: Filters | None = None, limit: int | None = None
+        self, filters: Filters | None = None, limit: int | None = None, *, needle: str = ""
     ) -> pd.DataFrame:
-        """``queries.top_request_ids``: failing ids by mentions, then most recent."""
+        """``queries.top_request_ids``: failing ids by mentions, then most recent (only the ids
+        containing ``needle``, case-insensitive, when given)."""
         cols = [
             "request_id",
             "mentions",
@@ -396,6 +397,9 @@ class DatasetQuery:
             "where",
         ]
         w, p = where(filters)
+        if needle:
+            w += " AND contains(lower(request_id), ?)"
+            p.append(needle.lower())
         sql = f"""WITH e AS (
                 SELECT request_id, mentions, "timestamp" AS ts, status_code, code, message,
                        model, source, line
@@ -422,6 +426,31 @@ class DatasetQuery:
         for col in ("first_seen", "last_seen"):
             out[col] = pd.to_datetime(out[col], utc=True).dt.as_unit("ns")
         return out[cols]
+
+    def request_id_count(self, filters: Filters | None = None, *, needle: str = "") -> int:
+        """Distinct failing request_ids of the selection (containing ``needle`` when given)."""
+        w, p = where(filters)
+        if needle:
+            w += " AND contains(lower(request_id), ?)"
+            p.append(needle.lower())
+        rows = self._rows(
+            f"""SELECT count(DISTINCT request_id) FROM events
+            WHERE {w} AND is_error AND request_id IS NOT NULL""",
+            p,
+        )
+        return int(rows[0][0])
+
+    def code_counts(self, filters: Filters | None = None) -> pd.Series:
+        """Errors per (code, category) of the selection, codes logged only (the catalogue)."""
+        w, p = where(filters)
+        out = self._frame(
+            f"""SELECT code, category, count(*) AS n FROM events
+            WHERE {w} AND is_error AND code IS NOT NULL AND category IS NOT NULL
+            GROUP BY 1, 2""",
+            p,
+        )
+        series = out.set_index(["code", "category"])["n"].astype("int64")
+        return series.rename(None)
 
     def failures_without_request_id(self, filters: Filters | None = None) -> pd.DataFrame:
         """``queries.failures_without_request_id``: (code, status, model), count, first/last."""

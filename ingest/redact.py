@@ -41,7 +41,8 @@ SECRET_ASSIGNMENT = re.compile(
     r"""(?P<token>[^\s"',;)}\]]{6,})"""
 )
 EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+"
+    # "]" too: text right after an earlier "[email]" label must not become a new address
+    r"(?<![A-Za-z0-9._%+\-\]])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+"
 )
 MOBILE = re.compile(r"(?<![\w\-+])(?:\+?86[\- ]?)?1[3-9]\d{9}(?![\w\-])")
 #: prompt / response text inside a structured body (JSON or a Python repr)

@@ -60,6 +60,14 @@ def shape_of(head: str | None) -> str:
     return _DIGITS.sub("", head or "")
 
 
+def _plausible_date(ts: Any) -> bool:
+    """The date part of an ISO-like string is a real date between 1971 and 2099."""
+    try:
+        return 1971 <= int(ts[:4]) < 2100 and 1 <= int(ts[5:7]) <= 12 and 1 <= int(ts[8:10]) <= 31
+    except (TypeError, ValueError):
+        return False
+
+
 def _near(a: _Row, b: _Row, line_a: int, line_b: int, seconds: float = WINDOW_SECONDS) -> bool:
     if abs(line_a - line_b) > WINDOW_LINES:
         return False
@@ -112,8 +120,10 @@ class EventCollector:
 
     def add(self, ev: dict[str, Any], line: int) -> None:
         ts = ev.get("ts")
-        # ISO-like strings are converted later, all at once (to_utc_raw); the rest now
-        ev["ts"] = ts if looks_iso(ts) else to_iso(ts)
+        # ISO-like strings are converted later, all at once (to_utc_raw); the rest now. A date
+        # that cannot be a log time (year 9999, month 13) is no time at all, so a later mention
+        # of the same outcome can supply one (as when ranges are merged: merge_by_request_id)
+        ev["ts"] = (ts if _plausible_date(ts) else None) if looks_iso(ts) else to_iso(ts)
         ev["line"] = line
         ev["mentions"] = 1
         role = ev.get("role", "detail")

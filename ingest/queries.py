@@ -270,8 +270,15 @@ class TimeSeries:
     totals: pd.DataFrame  # index: same; columns: calls, errors, error_rate (NaN: no successes)
 
 
+def _timed(events: pd.DataFrame) -> pd.DataFrame:
+    """Events that have a time (a time-only or out-of-range stamp leaves it null)."""
+    has_ts = events["timestamp"].notna()
+    return events if bool(has_ts.all()) else events[has_ts]
+
+
 def errors_over_time(events: pd.DataFrame, bucket: str, tz: str = "UTC") -> TimeSeries:
     """Errors per bucket by category, plus calls, errors and the error rate per bucket."""
+    events = _timed(events)
     if events.empty:
         empty = pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="time"))
         totals = empty.assign(calls=0, errors=0, error_rate=np.nan)
@@ -311,6 +318,7 @@ def _counts_by_nums(
 
 def throttling_over_time(events: pd.DataFrame, bucket: str, tz: str = "UTC") -> TimeSeries:
     """Throttled calls per bucket split into the four kinds (all four columns, zeros kept)."""
+    events = _timed(events)
     if events.empty:
         idx = pd.DatetimeIndex([], tz="UTC", name="time")
         counts = pd.DataFrame({k: pd.Series([], dtype="int64") for k in THROTTLING_KINDS})

@@ -88,19 +88,9 @@ def test_cli_parses_what_it_can_or_says_one_line(
     assert len(rows) >= WITH_EVENTS[name], output
 
 
-SUMMARY_BUG = pytest.mark.xfail(
-    reason="ingest/queries.py _bucket_index: a throttling event without a timestamp (NaT) "
-    "crashes throttling_over_time ('NaTType does not support utcoffset'); not this issue's file",
-    strict=True,
-)
-
-
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=SUMMARY_BUG) if n == "timestamps.log" else n
-        for n in sorted(WITH_EVENTS.keys() | NOTHING)
-    ],
+    sorted(WITH_EVENTS.keys() | NOTHING),
 )
 def test_summary_never_shows_a_traceback(name: str, corpus: dict[str, Path]) -> None:
     code, output = run_cli("summary", str(corpus[name]))
@@ -207,17 +197,11 @@ def test_every_file_balances_and_ignores_the_chunk_size(
 PLAIN_NAMES = sorted(
     n for n, f in make_corpus.SMALL.items() if not n.endswith((".gz", ".zip")) and n != "empty.log"
 )
-MERGE_BUG = pytest.mark.xfail(
-    reason="ingest/parallel.py merge_across_ranges uses groupby().first(), which skips nulls: a "
-    "request_id logged in two ranges, first without a timestamp, gets the other range's "
-    "timestamp (one process keeps the first mention's null); not this issue's file",
-    strict=True,
-)
 
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=MERGE_BUG) if n == "timestamps.log" else n for n in PLAIN_NAMES],
+    PLAIN_NAMES,
 )
 def test_events_do_not_depend_on_the_number_of_processes(
     name: str, corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch
@@ -255,16 +239,7 @@ APP_CASES = [
 ]
 
 
-APP_BUG = pytest.mark.xfail(
-    reason="ingest/queries.py _bucket_index: events without a timestamp (NaT) crash "
-    "errors_over_time / throttling_over_time on every chart page; not this issue's file",
-    strict=True,
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=APP_BUG) if n == "timestamps.log" else n for n in APP_CASES]
-)
+@pytest.mark.parametrize("name", APP_CASES)
 def test_app_upload_shows_a_message_not_a_traceback(name: str, corpus: dict[str, Path]) -> None:
     st.cache_data.clear()
     at = AppTest.from_file(str(APP), default_timeout=60)

@@ -144,6 +144,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "catalogue_search": "Search codes and meanings",
         # throttling: analysis (issue #6)
         "spike_explain": "Why: {sentence}",
+        "spike_sentence": "{start}-{end}: {share} of the throttled calls are {what}",
+        "spike_sentence_lift": " ({lift}x its share before)",
+        "spike_sentence_new": " (not seen before the spike)",
         "spike_factors": "Over-represented in the spike",
         "spike_factors_note": "Lift = share in the spike ÷ share in the baseline (the six "
         "spike-lengths before it). API key hash and client host are not ranked: the logs do "
@@ -294,6 +297,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "catalogue_only_seen": "只显示日志中出现的错误码",
         "catalogue_search": "搜索错误码和含义",
         "spike_explain": "原因：{sentence}",
+        "spike_sentence": "{start}–{end} 的限流调用中 {share} 是 {what}",
+        "spike_sentence_lift": "（是突增前占比的 {lift} 倍）",
+        "spike_sentence_new": "（突增前未出现）",
         "spike_factors": "突增中占比偏高的值",
         "spike_factors_note": "提升度 = 突增中的占比 ÷ 基线中的占比（基线为突增前六个同等时长）。"
         "API 密钥哈希和客户端主机不参与排名：日志中没有这些信息。",

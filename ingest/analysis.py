@@ -64,6 +64,17 @@ class Factor:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """The most common (code, model) of a spike: what the sentence says, as data (for i18n)."""
+
+    share: float
+    code: str  # short form (AllocationQuota), "" when the log names none
+    model: str  # "" when the log names none
+    lift: float | None  # how many times its share before the spike (None: not meaningful)
+    new: bool  # not seen before the spike
+
+
+@dataclass(frozen=True)
 class Explanation:
     start: pd.Timestamp
     end: pd.Timestamp
@@ -72,6 +83,7 @@ class Explanation:
     what: str  # "429s", "throttled calls" or "errors"
     factors: list[Factor]
     sentence: str
+    headline: Headline | None = None  # None: no events, or none names a code or model
     skipped: str = EXPLAIN_SKIPPED
 
 
@@ -138,8 +150,9 @@ def explain_spike(
             lift = share / b_share if b_share > 0 else math.inf
             factors.append(Factor(col, str(value), int(count), share, b_share, lift))
     factors.sort(key=lambda f: (-min(f.lift, 1e9), -f.spike_count, f.column, f.value))
-    sentence = _sentence(spike, start, end, tz, what, factors)
-    return Explanation(start, end, n, nb, what, factors, sentence)
+    headline = _headline(spike, factors)
+    sentence = _sentence(spike, start, end, tz, what, headline)
+    return Explanation(start, end, n, nb, what, factors, sentence, headline)
 
 
 def _what(spike: pd.DataFrame, focus: str) -> str:
@@ -155,37 +168,43 @@ def _hhmm(ts: pd.Timestamp, tz: str) -> str:
     return str(ts.tz_convert(tz).strftime("%H:%M"))
 
 
+def _headline(spike: pd.DataFrame, factors: list[Factor]) -> Headline | None:
+    code = _label(spike["code"], "")
+    model = _label(spike["model"], "")
+    named = (code != "") | (model != "")
+    if spike.empty or not bool(named.any()):
+        return None
+    pairs = pd.DataFrame({"code": code[named], "model": model[named]}).value_counts()
+    top, count = next(iter(pairs.items()))
+    top_code, top_model = (str(x) for x in top)  # type: ignore[attr-defined]
+    lifts = [f for f in factors if f.value in (top_code, top_model) and f.lift != math.inf]
+    new = any(f.value in (top_code, top_model) and f.lift == math.inf for f in factors)
+    lift = lifts[0].lift if lifts and lifts[0].lift >= 2 else None
+    short = _short_code(top_code) if top_code else ""
+    return Headline(int(count) / len(spike), short, top_model, lift, new and lift is None)
+
+
 def _sentence(  # noqa: PLR0917 (private helper)
     spike: pd.DataFrame,
     start: pd.Timestamp,
     end: pd.Timestamp,
     tz: str,
     what: str,
-    factors: list[Factor],
+    headline: Headline | None,
 ) -> str:
     """ "78% of the 429s between 14:02 and 14:09 are AllocationQuota on qwen-max"."""
     span = f"between {_hhmm(start, tz)} and {_hhmm(end, tz)}"
     if spike.empty:
         return f"No {what} {span}."
-    code = _label(spike["code"], "")
-    model = _label(spike["model"], "")
-    named = (code != "") | (model != "")
-    if not bool(named.any()):
+    if headline is None:
         return f"{len(spike)} {what} {span}; the log names no code or model for them."
-    pairs = pd.DataFrame({"code": code[named], "model": model[named]}).value_counts()
-    top, count = next(iter(pairs.items()))
-    top_code, top_model = (str(x) for x in top)  # type: ignore[attr-defined]
-    share = int(count) / len(spike)
-    parts = []
-    if top_code:
-        parts.append(_short_code(top_code))
-    if top_model:
-        parts.append(f"on {top_model}")
-    text = f"{share:.0%} of the {what} {span} are {' '.join(parts)}"
-    lifts = [f for f in factors if f.value in (top_code, top_model) and f.lift != math.inf]
-    if lifts and lifts[0].lift >= 2:
-        text += f" ({lifts[0].lift:.1f}x its share before)"
-    elif any(f.value in (top_code, top_model) and f.lift == math.inf for f in factors):
+    parts = [headline.code] if headline.code else []
+    if headline.model:
+        parts.append(f"on {headline.model}")
+    text = f"{headline.share:.0%} of the {what} {span} are {' '.join(parts)}"
+    if headline.lift is not None:
+        text += f" ({headline.lift:.1f}x its share before)"
+    elif headline.new:
         text += " (not seen before the spike)"
     return text + "."
 

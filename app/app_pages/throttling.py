@@ -8,7 +8,7 @@ import streamlit as st
 from app import charts, data, shell
 from app.app_pages.common import View, category_labels, filtered
 from app.i18n import lang, t
-from ingest import queries
+from ingest import analysis, queries
 
 
 def render() -> None:
@@ -110,10 +110,25 @@ def body(dataset: data.Dataset) -> None:
                 st.caption(", ".join(sorted({e.code for e in entries})))
 
 
+def spike_sentence(ex: analysis.Explanation, tz: str) -> str:
+    """The explainer's sentence in the UI language (the library's is English)."""
+    h = ex.headline
+    if lang() == "en" or h is None:
+        return ex.sentence
+    span = (ex.start.tz_convert(tz).strftime("%H:%M"), ex.end.tz_convert(tz).strftime("%H:%M"))
+    what = " ".join(p for p in (h.model, h.code) if p)
+    text = t("spike_sentence", share=f"{h.share:.0%}", start=span[0], end=span[1], what=what)
+    if h.lift is not None:
+        text += t("spike_sentence_lift", lift=f"{h.lift:.1f}")
+    elif h.new:
+        text += t("spike_sentence_new")
+    return text
+
+
 def explain(view: View, spike: queries.Spike) -> None:
     """The spike in one sentence, and the values over-represented in it."""
     ex = view.explanation(spike)
-    st.caption(t("spike_explain", sentence=ex.sentence))
+    st.caption(t("spike_explain", sentence=spike_sentence(ex, view.tz)))
     if not ex.factors:
         return
     with st.expander(t("spike_factors")):

@@ -137,7 +137,7 @@ def parse_in_parallel(
     fmt = formats[0].name if len(formats) == 1 else None
     path = src.path or src.name
     encoding, timestamped = _head(path)
-    ranges = plan_ranges(path, n)
+    ranges = plan_ranges(path, 2 * n)  # more ranges than processes: a balanced load
     ctx = get_context("spawn")  # never fork a process that may run threads (Streamlit)
     with ProcessPoolExecutor(max_workers=min(n, len(ranges)), mp_context=ctx) as pool:
         futures = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -141,3 +143,13 @@ def parse_report(dataset: data.Dataset) -> None:
 
 def no_data() -> None:
     st.info(t("no_source"))
+
+
+def page(title_key: str, body: Callable[[data.Dataset], None]) -> None:
+    """A page's frame: its title, then its body on the current logs (or the no-data notice)."""
+    st.title(t(title_key))
+    dataset = current()
+    if dataset is None:
+        no_data()
+        return
+    body(dataset)

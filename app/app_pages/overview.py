@@ -11,12 +11,7 @@ from ingest import queries
 
 
 def render() -> None:
-    st.title(t("page_overview"))
-    dataset = shell.current()
-    if dataset is None:
-        shell.no_data()
-        return
-    body(dataset)
+    shell.page("page_overview", body)
 
 
 @st.fragment

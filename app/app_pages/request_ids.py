@@ -14,12 +14,7 @@ MAX_ROWS = 5000
 
 
 def render() -> None:
-    st.title(t("page_request_ids"))
-    dataset = shell.current()
-    if dataset is None:
-        shell.no_data()
-        return
-    body(dataset)
+    shell.page("page_request_ids", body)
 
 
 @st.fragment

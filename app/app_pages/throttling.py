@@ -12,12 +12,7 @@ from ingest import analysis, queries
 
 
 def render() -> None:
-    st.title(t("page_throttling"))
-    dataset = shell.current()
-    if dataset is None:
-        shell.no_data()
-        return
-    body(dataset)
+    shell.page("page_throttling", body)
 
 
 @st.fragment

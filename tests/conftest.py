@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,3 +15,28 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_logs plus a generated 5 MB text log, in one folder (the event-store tests)."""
+    out = tmp_path_factory.mktemp("logs")
+    for f in (REPO / "sample_logs").iterdir():
+        shutil.copy(f, out / f.name)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "generate_logs.py"),
+            "--out",
+            str(out),
+            "--profile",
+            "bench",
+            "--size",
+            "5MB",
+            "--kind",
+            "text",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out

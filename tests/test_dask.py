@@ -8,7 +8,6 @@ worker processes, and a ``dask scheduler`` plus two ``dask worker`` processes st
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -30,30 +29,6 @@ distributed = pytest.importorskip("distributed")
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_logs"
 DASK = Path(sys.executable).with_name("dask")
-
-
-@pytest.fixture(scope="module")
-def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("logs")
-    for f in SAMPLES.iterdir():
-        shutil.copy(f, out / f.name)
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "generate_logs.py"),
-            "--out",
-            str(out),
-            "--profile",
-            "bench",
-            "--size",
-            "5MB",
-            "--kind",
-            "text",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -46,31 +45,6 @@ def assert_same_dataset(a: Path, b: Path) -> None:
         e.path: e.events for e in mb.files.values()
     }
     assert (a / "report.json").read_text() == (b / "report.json").read_text()
-
-
-@pytest.fixture(scope="module")
-def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """sample_logs plus a generated 5 MB text log, in one folder."""
-    out = tmp_path_factory.mktemp("logs")
-    for f in SAMPLES.iterdir():
-        shutil.copy(f, out / f.name)
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "generate_logs.py"),
-            "--out",
-            str(out),
-            "--profile",
-            "bench",
-            "--size",
-            "5MB",
-            "--kind",
-            "text",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -182,11 +182,5 @@ def parse_in_parallel(
 
         return empty_events(), report
     frame = merge_by_request_id(concat_events(frames))
-    report.events = len(frame)
-    errors = frame[frame["is_error"]]
-    report.errors = len(errors)
-    report.errors_without_request_id = int(errors["request_id"].isna().sum())
-    ts = frame["timestamp"].dropna()
-    if len(ts):
-        report.first_ts, report.last_ts = ts.min(), ts.max()
+    report.count_events(frame)
     return frame, report

@@ -109,13 +109,7 @@ class FileParser:
 
     def _summarise(self, frame: pd.DataFrame) -> None:
         r = self.report
-        r.events = len(frame)
-        errors = frame[frame["is_error"]]
-        r.errors = len(errors)
-        r.errors_without_request_id = int(errors["request_id"].isna().sum())
-        ts = frame["timestamp"].dropna()
-        if len(ts):
-            r.first_ts, r.last_ts = ts.min(), ts.max()
+        r.count_events(frame)
         if r.lines_read and not r.events and not r.unparsed and r.problem is None:
             r.problem = (
                 f"{self.source.name}: no DashScope API calls found in {r.lines_read} lines;"

@@ -39,6 +39,16 @@ class FileReport:
         if len(self.unparsed_examples) < MAX_UNPARSED_EXAMPLES:
             self.unparsed_examples.append((line, text[:500]))
 
+    def count_events(self, frame: pd.DataFrame) -> None:
+        """Events, errors, errors without a request_id and the time span, from the file's frame."""
+        self.events = len(frame)
+        errors = frame[frame["is_error"]]
+        self.errors = len(errors)
+        self.errors_without_request_id = int(errors["request_id"].isna().sum())
+        ts = frame["timestamp"].dropna()
+        if len(ts):
+            self.first_ts, self.last_ts = ts.min(), ts.max()
+
     @property
     def balanced(self) -> bool:
         return self.lines_read == self.lines_in_events + self.ignored + self.unparsed

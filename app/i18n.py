@@ -145,6 +145,8 @@ STRINGS: dict[str, dict[str, str]] = {
         # throttling: analysis (issue #6)
         "spike_explain": "Why: {sentence}",
         "spike_sentence": "{start}-{end}: {share} of the throttled calls are {what}",
+        "spike_sentence_unnamed": "{start}-{end}: {unnamed} of the throttled calls name no code "
+        "or model (status-only lines such as retried attempts); of the others, {share} are {what}",
         "spike_sentence_lift": " ({lift}x its share before)",
         "spike_sentence_new": " (not seen before the spike)",
         "spike_factors": "Over-represented in the spike",
@@ -298,6 +300,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "catalogue_search": "搜索错误码和含义",
         "spike_explain": "原因：{sentence}",
         "spike_sentence": "{start}–{end} 的限流调用中 {share} 是 {what}",
+        "spike_sentence_unnamed": "{start}–{end} 的限流调用中 {unnamed} 没有错误码或模型"
+        "（仅有状态行，如被重试的请求）；其余的 {share} 是 {what}",
         "spike_sentence_lift": "（是突增前占比的 {lift} 倍）",
         "spike_sentence_new": "（突增前未出现）",
         "spike_factors": "突增中占比偏高的值",

@@ -67,7 +67,8 @@ class Factor:
 class Headline:
     """The most common (code, model) of a spike: what the sentence says, as data (for i18n)."""
 
-    share: float
+    share: float  # of the spike's events that name a code or model
+    unnamed: float  # share of the spike's events that name neither (status-only lines)
     code: str  # short form (AllocationQuota), "" when the log names none
     model: str  # "" when the log names none
     lift: float | None  # how many times its share before the spike (None: not meaningful)
@@ -181,7 +182,9 @@ def _headline(spike: pd.DataFrame, factors: list[Factor]) -> Headline | None:
     new = any(f.value in (top_code, top_model) and f.lift == math.inf for f in factors)
     lift = lifts[0].lift if lifts and lifts[0].lift >= 2 else None
     short = _short_code(top_code) if top_code else ""
-    return Headline(int(count) / len(spike), short, top_model, lift, new and lift is None)
+    n_named = int(named.sum())
+    unnamed = 1 - n_named / len(spike)
+    return Headline(int(count) / n_named, unnamed, short, top_model, lift, new and lift is None)
 
 
 def _sentence(  # noqa: PLR0917 (private helper)
@@ -201,7 +204,16 @@ def _sentence(  # noqa: PLR0917 (private helper)
     parts = [headline.code] if headline.code else []
     if headline.model:
         parts.append(f"on {headline.model}")
-    text = f"{headline.share:.0%} of the {what} {span} are {' '.join(parts)}"
+    if headline.unnamed >= 0.5:
+        # mostly httpx / SDK status lines of retried attempts: say so, then what the rest are
+        text = (
+            f"{headline.unnamed:.0%} of the {what} {span} name no code or model (status-only"
+            f" lines such as retried attempts); of the others, {headline.share:.0%} are"
+            f" {' '.join(parts)}"
+        )
+    else:
+        share = headline.share * (1 - headline.unnamed)
+        text = f"{share:.0%} of the {what} {span} are {' '.join(parts)}"
     if headline.lift is not None:
         text += f" ({headline.lift:.1f}x its share before)"
     elif headline.new:

@@ -112,7 +112,18 @@ def spike_sentence(ex: analysis.Explanation, tz: str) -> str:
         return ex.sentence
     span = (ex.start.tz_convert(tz).strftime("%H:%M"), ex.end.tz_convert(tz).strftime("%H:%M"))
     what = " ".join(p for p in (h.model, h.code) if p)
-    text = t("spike_sentence", share=f"{h.share:.0%}", start=span[0], end=span[1], what=what)
+    if h.unnamed >= 0.5:
+        text = t(
+            "spike_sentence_unnamed",
+            unnamed=f"{h.unnamed:.0%}",
+            share=f"{h.share:.0%}",
+            start=span[0],
+            end=span[1],
+            what=what,
+        )
+    else:
+        share = f"{h.share * (1 - h.unnamed):.0%}"
+        text = t("spike_sentence", share=share, start=span[0], end=span[1], what=what)
     if h.lift is not None:
         text += t("spike_sentence_lift", lift=f"{h.lift:.1f}")
     elif h.new:

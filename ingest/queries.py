@@ -435,15 +435,36 @@ def detect_spikes(
 
 # --------------------------------------------------------------------------- tables
 
+#: the columns of the tables the pages show (the DuckDB twins in ingest.store.query return the same)
+TOP_CODES_COLUMNS = ["code", "category", "status", "count", "share", "meaning"]
+PER_MODEL_COLUMNS = ["model", "calls", "errors", "error_rate", "throttled", "top_code"]
+TOP_REQUEST_IDS_COLUMNS = [
+    "request_id",
+    "mentions",
+    "first_seen",
+    "last_seen",
+    "status",
+    "code",
+    "message",
+    "model",
+    "where",
+]
+NO_ID_COLUMNS = ["code", "status", "model", "count", "first_seen", "last_seen", "where"]
+
+
+def empty_table(cols: Sequence[str]) -> pd.DataFrame:
+    """A table with these columns and no rows."""
+    return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+
 
 def top_codes(
     events: pd.DataFrame, meanings: Mapping[str, str] | None = None, limit: int | None = 20
 ) -> pd.DataFrame:
     """Errors per code: code, category, status (most frequent), count, share, meaning."""
-    cols = ["code", "category", "status", "count", "share", "meaning"]
+    cols = TOP_CODES_COLUMNS
     errs = errors_only(events)
     if errs.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        return empty_table(cols)
     code = errs["code"].astype("string").fillna("(no code)")
     frame = pd.DataFrame(
         {
@@ -491,9 +512,9 @@ def status_distribution(events: pd.DataFrame) -> pd.DataFrame:
 
 def per_model(events: pd.DataFrame) -> pd.DataFrame:
     """Per model: calls, errors, error rate (NaN without successes), throttled, top code."""
-    cols = ["model", "calls", "errors", "error_rate", "throttled", "top_code"]
+    cols = PER_MODEL_COLUMNS
     if events.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        return empty_table(cols)
     model = events["model"]
     names = [str(c) for c in model.cat.categories] + ["(unknown)"]
     mcodes = model.cat.codes.to_numpy().astype("int64")
@@ -530,21 +551,11 @@ def top_request_ids(events: pd.DataFrame, limit: int | None = None) -> pd.DataFr
     Ordered by mentions, then by last seen (most recent first). ``where`` is ``source:line`` of
     the first event carrying the id.
     """
-    cols = [
-        "request_id",
-        "mentions",
-        "first_seen",
-        "last_seen",
-        "status",
-        "code",
-        "message",
-        "model",
-        "where",
-    ]
+    cols = TOP_REQUEST_IDS_COLUMNS
     errs = errors_only(events)
     errs = errs.loc[errs["request_id"].notna().to_numpy(dtype=bool)]
     if errs.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        return empty_table(cols)
     errs = errs.sort_values("timestamp", kind="stable")
     rid = errs["request_id"]
     dup = rid.duplicated(keep=False).to_numpy(dtype=bool)
@@ -591,11 +602,11 @@ def failures_without_request_id(events: pd.DataFrame) -> pd.DataFrame:
 
     Support cannot look these up by id: send the time window, model and count instead.
     """
-    cols = ["code", "status", "model", "count", "first_seen", "last_seen", "where"]
+    cols = NO_ID_COLUMNS
     errs = errors_only(events)
     errs = errs.loc[errs["request_id"].isna().to_numpy(dtype=bool)]
     if errs.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        return empty_table(cols)
     frame = pd.DataFrame(
         {
             "code": errs["code"].astype("string").fillna("(no code)").to_numpy(),

@@ -23,11 +23,16 @@ import pandas as pd
 
 from ingest.queries import (
     CATEGORIES,
+    NO_ID_COLUMNS,
+    PER_MODEL_COLUMNS,
     THROTTLING_KINDS,
+    TOP_CODES_COLUMNS,
+    TOP_REQUEST_IDS_COLUMNS,
     Filters,
     Kpis,
     Options,
     TimeSeries,
+    empty_table,
 )
 from ingest.store.manifest import Manifest, StoreError
 
@@ -302,7 +307,7 @@ class DatasetQuery:
         limit: int | None = 20,
     ) -> pd.DataFrame:
         """``queries.top_codes``: code, category (mode), status (mode), count, share, meaning."""
-        cols = ["code", "category", "status", "count", "share", "meaning"]
+        cols = TOP_CODES_COLUMNS
         w, p = where(filters)
         out = self._frame(
             f"""WITH e AS (
@@ -323,7 +328,7 @@ class DatasetQuery:
             p,
         )
         if out.empty:
-            return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+            return empty_table(cols)
         out["status"] = out["status"].astype("Int16")
         out["count"] = out["count"].astype("int64")
         out["share"] = out["count"] / out["count"].sum()
@@ -351,7 +356,7 @@ class DatasetQuery:
 
     def per_model(self, filters: Filters | None = None) -> pd.DataFrame:
         """``queries.per_model``: model, calls, errors, error_rate, throttled, top_code."""
-        cols = ["model", "calls", "errors", "error_rate", "throttled", "top_code"]
+        cols = PER_MODEL_COLUMNS
         w, p = where(filters)
         out = self._frame(
             f"""SELECT model, count(*) AS calls, count(*) FILTER (is_error) AS errors,
@@ -361,7 +366,7 @@ class DatasetQuery:
             p,
         )
         if out.empty:
-            return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+            return empty_table(cols)
         top = self._frame(
             f"""SELECT model, code, count(*) AS n FROM events
             WHERE {w} AND is_error AND code IS NOT NULL GROUP BY model, code""",
@@ -385,17 +390,7 @@ class DatasetQuery:
     ) -> pd.DataFrame:
         """``queries.top_request_ids``: failing ids by mentions, then most recent (only the ids
         containing ``needle``, case-insensitive, when given)."""
-        cols = [
-            "request_id",
-            "mentions",
-            "first_seen",
-            "last_seen",
-            "status",
-            "code",
-            "message",
-            "model",
-            "where",
-        ]
+        cols = TOP_REQUEST_IDS_COLUMNS
         w, p = where(filters)
         if needle:
             w += " AND contains(lower(request_id), ?)"
@@ -420,7 +415,7 @@ class DatasetQuery:
             sql += f" LIMIT {int(limit)}"
         out = self._frame(sql, p)
         if out.empty:
-            return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+            return empty_table(cols)
         out["mentions"] = out["mentions"].astype("int64")
         out["status"] = out["status"].astype("Int16")
         for col in ("first_seen", "last_seen"):
@@ -454,7 +449,7 @@ class DatasetQuery:
 
     def failures_without_request_id(self, filters: Filters | None = None) -> pd.DataFrame:
         """``queries.failures_without_request_id``: (code, status, model), count, first/last."""
-        cols = ["code", "status", "model", "count", "first_seen", "last_seen", "where"]
+        cols = NO_ID_COLUMNS
         w, p = where(filters)
         out = self._frame(
             f"""SELECT coalesce(code, '(no code)') AS code, coalesce(status_code, -1) AS status,
@@ -467,7 +462,7 @@ class DatasetQuery:
             p,
         )
         if out.empty:
-            return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+            return empty_table(cols)
         out["status"] = out["status"].astype("Int32")
         out["count"] = out["count"].astype("int64")
         for col in ("first_seen", "last_seen"):

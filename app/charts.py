@@ -66,6 +66,19 @@ def _layout(fig: go.Figure, *, title: str | None = None, height: int = HEIGHT) -
     return fig
 
 
+def _stacked_bars(series: TimeSeries, x: pd.DatetimeIndex, labels: Mapping[str, str]) -> go.Figure:
+    """A figure with one bar trace per column of ``series.counts`` (category or kind colours)."""
+    fig = go.Figure()
+    for column in series.counts.columns:
+        fig.add_bar(
+            x=x,
+            y=series.counts[column].to_numpy(),
+            name=esc(labels.get(column, column)),
+            marker_color=CATEGORY_COLORS.get(str(column), "#999999"),
+        )
+    return fig
+
+
 def errors_over_time(
     series: TimeSeries,
     tz: str,
@@ -77,14 +90,7 @@ def errors_over_time(
     """Stacked bars of errors per bucket by category, with the error-rate line on a right axis."""
     labels = labels or {}
     x = local_index(series.counts.index, tz)
-    fig = go.Figure()
-    for category in series.counts.columns:
-        fig.add_bar(
-            x=x,
-            y=series.counts[category].to_numpy(),
-            name=esc(labels.get(category, category)),
-            marker_color=CATEGORY_COLORS.get(str(category), "#999999"),
-        )
+    fig = _stacked_bars(series, x, labels)
     rate = series.totals["error_rate"]
     if rate.notna().any():
         fig.add_scatter(
@@ -126,14 +132,7 @@ def throttling_over_time(
     """Stacked 429s per bucket split by kind, each spike shaded and annotated with its peak."""
     labels = labels or {}
     x = local_index(series.counts.index, tz)
-    fig = go.Figure()
-    for kind in series.counts.columns:
-        fig.add_bar(
-            x=x,
-            y=series.counts[kind].to_numpy(),
-            name=esc(labels.get(kind, kind)),
-            marker_color=CATEGORY_COLORS.get(str(kind), "#999999"),
-        )
+    fig = _stacked_bars(series, x, labels)
     for spike in spikes:
         start = spike.start.tz_convert(tz).tz_localize(None)
         end = spike.end.tz_convert(tz).tz_localize(None)

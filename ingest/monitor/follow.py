@@ -194,22 +194,17 @@ class Follower:
                 st = os.stat(path)
             except OSError:
                 st = None
-            if st is not None and (st.st_ino, st.st_dev) != (tail.inode, tail.dev):
-                # rotated: finish the old inode, then follow the new file from its start
-                self._read(tail)
+            rotated = st is not None and (st.st_ino, st.st_dev) != (tail.inode, tail.dev)
+            truncated = not rotated and st is not None and st.st_size < tail.read_offset
+            if rotated or truncated:
+                # rotated: finish the old inode first; either way, follow the file from its start
+                if rotated:
+                    self._read(tail)
+                    self.rotations += 1
+                else:
+                    self.truncations += 1
                 frames.append(self._release(tail, everything=True))
                 tail.fh.close()
-                self.rotations += 1
-                new = self._open(path, 0, 0)
-                if new is None:
-                    del self.tails[path]
-                    continue
-                self.tails[path] = tail = new
-                got = self._read(tail)
-            elif st is not None and st.st_size < tail.read_offset:
-                frames.append(self._release(tail, everything=True))
-                tail.fh.close()
-                self.truncations += 1
                 new = self._open(path, 0, 0)
                 if new is None:
                     del self.tails[path]

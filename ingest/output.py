@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import IO, Any
@@ -72,9 +71,3 @@ def write_events(events: pd.DataFrame, path: str, tz: str, stdout: IO[str] | Non
         frame.to_csv(target, index=False)
     else:
         events.loc[:, list(EVENT_COLUMNS)].to_parquet(target, index=False)
-
-
-def to_jsonl_text(events: pd.DataFrame, tz: str) -> str:
-    buf = io.StringIO()
-    write_jsonl(events, buf, tz)
-    return buf.getvalue()

@@ -15,7 +15,7 @@ import os
 import sys
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -444,14 +444,3 @@ def iter_text_chunks(
         carry = carry.replace("\r", "\n")
     if carry:
         yield encoding, carry
-
-
-def total_size(sources: Iterable[Source]) -> int:
-    return sum(s.size or 0 for s in sources)
-
-
-def file_size(path: str) -> int | None:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return None

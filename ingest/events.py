@@ -117,8 +117,32 @@ class EventCollector:
     _transports: deque[_Row] = field(default_factory=lambda: deque(maxlen=32))
     tz: str = "Asia/Shanghai"
     _chunks: list[pd.DataFrame] = field(default_factory=list)
+    #: events were parsed elsewhere since the last add (ingest.fastlane): rows[-1] is not the
+    #: event just before the next one
+    _barrier: bool = False
+
+    def barrier(self) -> None:
+        self._barrier = True
+
+    def waiting_transport_lines(self) -> tuple[int | None, int | None]:
+        """Lines of the newest transport lines a detail could still absorb: any of them, and
+        those a success could absorb (2xx, or carrying a request_id)."""
+        any_line: int | None = None
+        ok_line: int | None = None
+        for t in self._transports:
+            if t.absorbed or t.claimed:
+                continue
+            line = int(t.fields["line"])
+            any_line = line if any_line is None else max(any_line, line)
+            status = t.fields.get("logged_status")
+            if t.fields.get("request_id") is not None or (
+                status is not None and 200 <= status < 300
+            ):
+                ok_line = line if ok_line is None else max(ok_line, line)
+        return any_line, ok_line
 
     def add(self, ev: dict[str, Any], line: int) -> None:
+        barrier, self._barrier = self._barrier, False
         ts = ev.get("ts")
         # ISO-like strings are converted later, all at once (to_utc_raw); the rest now. A date
         # that cannot be a log time (year 9999, month 13) is no time at all, so a later mention
@@ -144,7 +168,7 @@ class EventCollector:
             if rid is None and ev["is_error"]:
                 # only the event just before: two calls failing alike are two outcomes, and a
                 # transport line in between means a new attempt
-                for prior in self.rows[-1:]:
+                for prior in [] if barrier else self.rows[-1:]:
                     pf = prior.fields
                     if (
                         prior.role == "detail"

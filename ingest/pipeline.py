@@ -11,13 +11,14 @@ import pandas as pd
 
 from ingest.catalog import load_catalogue
 from ingest.events import EventCollector
+from ingest.fastlane import FastLane
 from ingest.formats import LogFormat, get_format, registry
 from ingest.matcher import RecordMatcher
 from ingest.normalize import normalize
-from ingest.records import Record, RecordGrouper
+from ingest.records import SAMPLE_LINES, Record, RecordGrouper, looks_timestamped
 from ingest.redact import redact_line
 from ingest.report import FileReport, IngestReport
-from ingest.schema import concat_events, empty_events
+from ingest.schema import concat_events, empty_events, merge_by_request_id, tidy_categories
 from ingest.sources import Source, SourceError, iter_sources, iter_text_chunks, open_raw
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -52,13 +53,26 @@ def looks_like_api_event(text: str) -> bool:
 class FileParser:
     """Parses one source: records in, events and the file's report out."""
 
-    def __init__(self, source: Source, formats: Iterable[LogFormat], tz: str) -> None:
+    def __init__(
+        self, source: Source, formats: Iterable[LogFormat], tz: str, *, fast: bool = True
+    ) -> None:
         self.source = source
+        self.fast = fast  # the fast lane (ingest.fastlane) for lines it can cut by position
         self.tz = tz
         self.matcher = RecordMatcher(tuple(formats))
         self.report = FileReport(source.name)
         self.collector = EventCollector(source.name, tz=tz)
         self.catalogue = load_catalogue()
+
+    def _fast_lane(self) -> FastLane:
+        return FastLane(
+            self.matcher,
+            self.catalogue,
+            tz=self.tz,
+            source=self.source.name,
+            report=self.report,
+            looks_like_event=looks_like_api_event,
+        )
 
     def handle(self, rec: Record) -> None:
         text = rec.text
@@ -87,6 +101,7 @@ class FileParser:
         timestamped: bool | None = None,
     ) -> pd.DataFrame:
         grouper = RecordGrouper(timestamped)
+        lane = self._fast_lane() if self.fast else None
         try:
             raw = open_raw(self.source)
             with raw:
@@ -94,6 +109,9 @@ class FileParser:
                 for used, chunk in chunks:
                     self.report.encoding = used
                     self.report.bytes_read += len(chunk)
+                    if lane is not None and _decide_grouping(grouper, chunk):
+                        lane.run_chunk(chunk, grouper, self.collector, self.handle)
+                        continue
                     for rec in grouper.feed(chunk):
                         self.handle(rec)
         except SourceError as exc:
@@ -104,6 +122,10 @@ class FileParser:
             self.handle(rec)
         self.report.lines_read = grouper.line_no
         frame = self.collector.frame(self.tz)
+        fast = lane.frame() if lane is not None else None
+        if fast is not None:
+            frame = merge_by_request_id(concat_events([frame, fast]))
+            frame = frame.sort_values("line", kind="stable").reset_index(drop=True)
         self._summarise(frame)
         return frame
 
@@ -115,6 +137,17 @@ class FileParser:
                 f"{self.source.name}: no DashScope API calls found in {r.lines_read} lines;"
                 " is this a log of an application that calls DashScope?"
             )
+
+
+def _decide_grouping(grouper: RecordGrouper, chunk: str) -> bool:
+    """Make the grouper's timestamped-or-not decision from the file's first lines, as it would
+    itself; False while the file has shown too few lines to decide."""
+    if grouper.timestamped is not None:
+        return True
+    if grouper.line_no or chunk.count("\n", 0, 1 << 20) < SAMPLE_LINES:
+        return False
+    grouper.timestamped = looks_timestamped(chunk.split("\n", SAMPLE_LINES)[:SAMPLE_LINES])
+    return True
 
 
 def load_events(
@@ -162,4 +195,4 @@ def load_events(
         return empty_events(), report
     events = concat_events(frames)
     events = events.sort_values(["timestamp", "source", "line"], kind="stable", na_position="last")
-    return events.reset_index(drop=True), report
+    return tidy_categories(events.reset_index(drop=True)), report

@@ -115,6 +115,22 @@ class RecordGrouper:
             return not line.startswith("{")
         return False
 
+    def flush(self) -> Iterator[Record]:
+        """End the pending record here (the next line, read elsewhere, opens a record)."""
+        rec = self._flush()
+        if rec is not None:
+            yield rec
+
+    def skip(self, n_lines: int, last_ts: str | None) -> None:
+        """``n_lines`` one-line records were parsed elsewhere (ingest.fastlane)."""
+        self.line_no += n_lines
+        if last_ts is not None:
+            self.last_ts = last_ts
+        self._in_trace = False
+
+    def opening_ts(self, line: str) -> str | None:
+        return self._opening_ts(line)
+
     def _opening_ts(self, line: str) -> str | None:
         """The timestamp of a line that opens a record, or None."""
         first = line[:1]

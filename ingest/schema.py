@@ -81,6 +81,30 @@ def concat_events(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def tidy_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the categories in use, in sorted order: the frame does not depend on how it was
+    assembled (which chunk or process saw a value first, which rows merged away)."""
+    for col, dtype in EVENT_DTYPES.items():
+        if dtype != "category":
+            continue
+        s = frame[col].cat.remove_unused_categories()
+        cats = s.cat.categories
+        if len(cats) > 1 and not cats.is_monotonic_increasing:
+            s = s.cat.reorder_categories(cats.sort_values())
+        frame[col] = s
+    return frame
+
+
+def _has_repeats(ids: pd.Series) -> bool:
+    """Some request_id appears twice (a hash count, much cheaper than ``duplicated``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(ids.array) if isinstance(ids.dtype, pd.StringDtype) else pa.array(ids)
+    distinct = pc.count_distinct(arr, mode="only_valid").as_py()
+    return bool(distinct < len(arr) - arr.null_count)
+
+
 def merge_by_request_id(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (request_id, is_error): the earliest mention, mentions summed, gaps filled.
 
@@ -89,6 +113,8 @@ def merge_by_request_id(frame: pd.DataFrame) -> pd.DataFrame:
     """
     has_id = frame["request_id"].notna()
     if not has_id.any():
+        return frame
+    if not _has_repeats(frame["request_id"]):
         return frame
     keyed = frame[has_id]
     dup = keyed.duplicated(subset=["request_id", "is_error"], keep=False)

@@ -1,0 +1,885 @@
+"""The fast lane: lines that one log statement writes a million times, parsed as columns.
+
+../shared/reference/performance.md: "the cheapest byte is one never parsed in Python". A log
+repeats a handful of statements (``call ok ...``, an httpx 200 line, one JSON record per call);
+their lines differ only in digits and hex ids. A byte translation that maps every digit to ``0``
+and every hex letter to ``0`` keeps positions, so it gives each line a *template*: lines of one
+template have the same length and the same text around the same variable spans.
+
+For a template seen at least twice in a chunk, the real matcher and normalizer parse its first
+and last line. When every field they produce is a span of the line, at the same place in both,
+and cutting those spans out of both lines gives back the slow path's events exactly, the
+template gets a *recipe*: all its lines are then cut by position with numpy and normalized once
+per distinct (status, code, message), never line by line. Everything else (multi-line records,
+retry notices, failures without a request_id, templates seen once) takes the normal path, in
+line order, so the merge rules of ``ingest.events`` still hold:
+
+- a line joins the fast lane only if it opens a record and the next line opens one too;
+- a transport line (an httpx 200) only when the next line is the success it announces: the pair
+  is one outcome with two mentions, as ``EventCollector`` absorbs it;
+- no fast event within the collector's line window after a transport line still waiting to be
+  absorbed (the slow path decides what that line belongs to).
+
+Outcomes mentioned by both lanes (the same request_id) are merged at the end, like rows the
+collector has flushed (``merge_by_request_id``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ingest.catalog import Catalogue
+from ingest.events import WINDOW_LINES, WINDOW_SECONDS, EventCollector, _plausible_date
+from ingest.matcher import RecordMatcher
+from ingest.normalize import clean_fields, normalize
+from ingest.records import LEADING_TS, Record, RecordGrouper
+from ingest.report import FileReport
+from ingest.schema import EVENT_DTYPES, empty_events
+from ingest.timestamps import PLAUSIBLE, looks_iso, to_utc_raw
+
+Array = npt.NDArray[Any]
+
+_TEMPLATE = bytes.maketrans(b"0123456789abcdefABCDEF", b"0" * 22)
+#: a template needs this many lines in a chunk before it is worth a recipe
+MIN_LINES = 2
+MAX_RECIPES = 20_000
+#: fields of a raw event that say which format spoke, not what the line says
+_FORMAT_KEYS = frozenset({"format", "role", "error", "success", "shape"})
+_PER_ROW = ("request_id", "model", "ts")
+_FIRST_TS_CHARS = frozenset(b"0123456789[IEWDFTC")
+_NEW_LINE = 10
+_CR = 13
+#: the Python twin of timestamps._ARROW_ISO (which to_utc_raw applies)
+_ISO_PARTS = re.compile(
+    r"^\[?(?P<d>\d{4}[-/]\d{2}[-/]\d{2})[T ](?P<t>\d{2}:\d{2}:\d{2})"
+    r"(?:[.,](?P<f>\d{1,9}))?(?:[.,]\d+)*\s?(?P<z>Z|[+-]\d{2}:?\d{2})?"
+)
+_CONTINUATION_RE2 = (
+    r"^(?:[ \t]|Traceback \(most recent call last\)|During handling of the above|"
+    r"The above exception was|Caused by:|Suppressed:|\.\.\. \d+ (?:more|common)|"
+    r"(?:HTTP返回码|错误码|错误信息)[：:])"
+)
+_EXCEPTION_RE2 = r"^[A-Za-z_][\w.$]*(?:Error|Exception|Failure|Exit|Warning)\b"
+
+
+def _leading_ts_re2() -> str:
+    """records.LEADING_TS without its verbose layout (RE2 has no verbose flag)."""
+    return re.sub(r"\s+", "", LEADING_TS.pattern.replace("\\ ", "\0")).replace("\0", " ")
+
+
+@dataclass(frozen=True)
+class Span:
+    offset: Any  # an int; one per line when recipes that differ only by place are stacked
+    length: int
+
+
+@dataclass(frozen=True)
+class TsLayout:
+    """Where the parts of an ISO-like timestamp sit inside the line."""
+
+    # offsets in the line (ints; one per line when stacked, see Span)
+    year: Any
+    month: Any
+    day: Any
+    hour: Any
+    minute: Any
+    second: Any
+    frac: Any
+    frac_len: int
+    zone: Any  # -1: naive; else the offset of "Z" or of the sign
+    zone_kind: str  # "", "Z", "+hh:mm", "+hhmm"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to turn every line of one template into its event, by position."""
+
+    role: str  # "detail", "transport" or "ignore"
+    constants: tuple[tuple[str, Any], ...] = ()
+    fields: tuple[tuple[str, Span, bool], ...] = ()  # raw key, span, value was an int
+    rid: Span | None = None
+    model: Span | None = None
+    ts: TsLayout | None = None
+
+    def signature(self) -> tuple[Any, ...]:
+        """The recipe without the places of its spans: recipes alike but for the length of
+        some number before a field are applied together."""
+        return (
+            self.role,
+            self.constants,
+            tuple((key, span.length, is_int) for key, span, is_int in self.fields),
+            self.rid and self.rid.length,
+            self.model and self.model.length,
+            self.ts and _relative(self.ts),
+        )
+
+
+IGNORE = Recipe("ignore")
+_POSITIONS = ("year", "month", "day", "hour", "minute", "second", "frac", "zone")
+
+
+def _stack(groups: list[tuple[Array, Recipe]]) -> tuple[Array, Recipe]:
+    """Lines of recipes with one signature, and a recipe whose offsets are per line."""
+    idx = np.concatenate([members for members, _r in groups])
+    first = groups[0][1]
+    if len(groups) == 1:
+        return idx, first
+
+    sizes = [len(m) for m, _r in groups]
+    recipes = [r for _m, r in groups]
+
+    def per_line(values: list[Any]) -> Array:
+        return np.repeat(np.array(values, dtype=np.int64), sizes)
+
+    fields = tuple(
+        (key, Span(per_line([r.fields[k][1].offset for r in recipes]), span.length), is_int)
+        for k, (key, span, is_int) in enumerate(first.fields)
+    )
+    rid = model = None
+    if first.rid is not None:
+        rid = Span(per_line([r.rid.offset for r in recipes if r.rid]), first.rid.length)
+    if first.model is not None:
+        model = Span(per_line([r.model.offset for r in recipes if r.model]), first.model.length)
+    ts = first.ts
+    if ts is not None:
+        places = {p: per_line([getattr(r.ts, p) for r in recipes]) for p in _POSITIONS}
+        ts = TsLayout(**places, frac_len=ts.frac_len, zone_kind=ts.zone_kind)
+    return idx, Recipe(first.role, first.constants, fields, rid, model, ts)
+
+
+class FastLane:
+    """Cuts the recipe-able lines of each chunk out of the slow path (see the module doc)."""
+
+    def __init__(
+        self,
+        matcher: RecordMatcher,
+        catalogue: Catalogue,
+        *,
+        tz: str,
+        source: str,
+        report: FileReport,
+        looks_like_event: Callable[[str], bool],
+    ) -> None:
+        self.matcher = matcher
+        self.catalogue = catalogue
+        self.tz = tz
+        self.source = source
+        self.report = report
+        self.looks_like_event = looks_like_event
+        self.recipes: dict[bytes, Recipe | None] = {}
+        self.frames: list[pd.DataFrame] = []
+        self._lead = _leading_ts_re2()
+        self.timestamped: bool | None = None
+        self._checked_layouts: set[tuple[str, Any]] = set()
+
+    # -- one chunk -------------------------------------------------------------------------------
+
+    def run_chunk(
+        self,
+        text: str,
+        grouper: RecordGrouper,
+        collector: EventCollector,
+        handle: Callable[[Record], None],
+    ) -> None:
+        """Parse ``text`` (whole lines): fast lines here, the rest through ``handle`` in order."""
+        self.timestamped = grouper.timestamped
+        data = text.encode("utf-8")
+        chunk = _Chunk(data, first_line=grouper.line_no + 1)
+        if chunk.n == 0:
+            return
+        fast = self._eligible(chunk, bool(self.timestamped))
+        rows = self._rows(chunk, fast)
+        fast &= rows.valid
+        fast = _pair(rows, fast)
+        emitted = np.zeros(chunk.n, dtype=bool)
+        i = 0
+        n = chunk.n
+        while i < n:
+            if not fast[i]:
+                nxt = np.flatnonzero(fast[i:])
+                j = i + int(nxt[0]) if len(nxt) else n
+                for rec in grouper.feed(chunk.text(i, j)):
+                    handle(rec)
+                i = j
+                continue
+            stop = np.flatnonzero(~fast[i:])
+            j = i + int(stop[0]) if len(stop) else n
+            for rec in grouper.flush():
+                handle(rec)
+            cut = self._window_cut(collector, chunk, rows, fast, span=(i, j))
+            if cut == i:
+                continue  # the first lines now go the slow way
+            emitted[i:cut] = True
+            grouper.skip(cut - i, self._last_own_ts(chunk, i, cut, grouper))
+            if (rows.kind[i:cut] != _K_IGNORE).any():
+                collector.barrier()
+            i = cut
+        self._emit(chunk, rows, emitted)
+
+    # -- which lines may go fast -----------------------------------------------------------------
+
+    def _eligible(self, chunk: _Chunk, timestamped: bool) -> Array:
+        """Lines that open a record whose next line opens one too (or is blank)."""
+        import pyarrow.compute as pc
+
+        lines = chunk.arrow()
+        first = chunk.first_bytes()
+        blank = chunk.lengths() == 0
+        if timestamped:
+            leading = np.isin(first, list(_FIRST_TS_CHARS)) & _np_mask(
+                pc.match_substring_regex(lines, self._lead)
+            )
+            opens = leading | (first == ord("{"))
+        else:
+            cont = _np_mask(pc.match_substring_regex(lines, _CONTINUATION_RE2))
+            exc = _np_mask(pc.match_substring_regex(lines, _EXCEPTION_RE2))
+            opens = ~blank & ~cont & ~exc
+        next_ok = np.ones(chunk.n, dtype=bool)
+        next_ok[:-1] = opens[1:] | blank[1:]
+        next_ok[-1] = False  # the next chunk's first line is unknown
+        result: Array = opens & next_ok & ~blank
+        return result
+
+    def _window_cut(
+        self,
+        collector: EventCollector,
+        chunk: _Chunk,
+        rows: _Rows,
+        fast: Array,
+        *,
+        span: tuple[int, int],
+    ) -> int:
+        """End of the run [i, j) that no waiting transport line can reach; demotes the rest."""
+        i, j = span
+        waiting_any, waiting_ok = collector.waiting_transport_lines()
+        if waiting_any is None:
+            return j
+        lines = chunk.first_line + np.arange(i, j)
+        reach_any = lines <= waiting_any + WINDOW_LINES
+        reach_ok = lines <= (waiting_ok if waiting_ok is not None else -1) + WINDOW_LINES
+        errs = rows.is_error[i:j]
+        is_detail = rows.kind[i:j] == _K_DETAIL
+        hit = is_detail & np.where(errs, reach_any, reach_ok)
+        if not hit.any():
+            return j
+        # demote every reached event, and the transport line of a demoted pair
+        hit_idx = np.flatnonzero(hit) + i
+        fast[hit_idx] = False
+        paired_t = hit_idx[rows.paired[hit_idx]] - 1
+        fast[paired_t[paired_t >= 0]] = False
+        stop = np.flatnonzero(~fast[i:j])
+        return i + int(stop[0]) if len(stop) else j
+
+    def _last_own_ts(self, chunk: _Chunk, i: int, j: int, grouper: RecordGrouper) -> str | None:
+        for k in range(j - 1, max(i, j - 50) - 1, -1):
+            ts = grouper.opening_ts(chunk.line(k))
+            if ts is not None:
+                return ts
+        return None
+
+    # -- recipes ---------------------------------------------------------------------------------
+
+    def _rows(self, chunk: _Chunk, fast: Array) -> _Rows:
+        """Every eligible line of a template with a recipe, cut into event columns."""
+        rows = _Rows(chunk.n)
+        idx = np.flatnonzero(fast)
+        if not len(idx):
+            return rows
+        codes, templates = chunk.templates(idx)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(templates)))])
+        # templates that differ only after their fields share a recipe: one pass for them all
+        by_recipe: dict[Recipe, list[Array]] = {}
+        for k, tmpl in enumerate(templates):
+            if bounds[k] == bounds[k + 1]:
+                continue
+            members = idx[order[bounds[k] : bounds[k + 1]]]
+            recipe = self._recipe(tmpl, chunk, members)
+            if recipe is not None:
+                by_recipe.setdefault(recipe, []).append(members)
+        by_signature: dict[tuple[Any, ...], list[tuple[Array, Recipe]]] = {}
+        for recipe, parts in by_recipe.items():
+            by_signature.setdefault(recipe.signature(), []).append((np.concatenate(parts), recipe))
+        for groups in by_signature.values():
+            rows.fill(self, chunk, *_stack(groups))
+        return rows
+
+    def _recipe(self, tmpl: bytes, chunk: _Chunk, members: Array) -> Recipe | None:
+        if tmpl in self.recipes:
+            return self.recipes[tmpl]
+        if len(members) < MIN_LINES:
+            return None
+        examples = (int(members[0]), int(members[-1]))
+        recipe = self._learn(chunk, examples)
+        if len(self.recipes) >= MAX_RECIPES:
+            self.recipes.clear()
+        self.recipes[tmpl] = recipe
+        return recipe
+
+    def _slow_event(self, line: str) -> tuple[list[dict[str, Any]], Record] | None:
+        recs = list(RecordGrouper(self.timestamped).feed(line + "\n", final=True))
+        if len(recs) != 1:
+            return None
+        rec = recs[0]
+        return self.matcher.match(rec.text, rec.ts), rec
+
+    def _learn(self, chunk: _Chunk, examples: tuple[int, int]) -> Recipe | None:
+        """A recipe from two example lines, or None when they cannot be cut by position."""
+        parsed: list[tuple[dict[str, Any], bytes] | None] = []
+        for k in examples:
+            text = chunk.line(k)
+            found = self._slow_event(text)
+            if found is None:
+                return None
+            raws = found[0]
+            if not raws:
+                if self.looks_like_event(text):
+                    return None
+                parsed.append(None)
+                continue
+            if len(raws) != 1:
+                return None
+            parsed.append((raws[0], chunk.line_bytes(k)))
+        first, last = parsed
+        if first is None and last is None:
+            return IGNORE
+        if first is None or last is None:
+            return None
+        (raw_a, line_a), (raw_b, line_b) = first, last
+        recipe = _cut(raw_a, line_a, raw_b, line_b, self.catalogue)
+        if recipe is None:
+            return None
+        # the recipe must give back exactly what the slow path gives for both examples
+        pair = _Chunk(line_a + b"\n" + line_b + b"\n", first_line=1)
+        check = _Rows(2)
+        check.fill(self, pair, np.arange(2), recipe)
+        for pos, raw in enumerate((raw_a, raw_b)):
+            want = self._expected(raw, recipe.ts)
+            got = check.event(pos)
+            if "timestamp" not in want:
+                del got["timestamp"]
+            if got != want:
+                return None
+        self._checked_layouts.add((self.tz, recipe.ts and _relative(recipe.ts)))
+        return recipe
+
+    def _expected(self, raw: dict[str, Any], layout: TsLayout | None) -> dict[str, Any]:
+        """The slow path's event for ``raw`` (the timestamp only the first time a layout of
+        timestamps is seen: converting one value through pandas costs milliseconds)."""
+        ev = normalize(dict(raw), self.catalogue)
+        out = {c: _plain(ev.get(c)) for c in _EVENT_FIELDS}
+        key = (self.tz, layout and _relative(layout))
+        if key not in self._checked_layouts:
+            ts = ev.get("ts")
+            ts = (ts if _plausible_date(ts) else None) if looks_iso(ts) else None
+            stamp = to_utc_raw([ts], self.tz).iloc[0]
+            out["timestamp"] = None if pd.isna(stamp) else stamp.value
+        return out
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def _emit(self, chunk: _Chunk, rows: _Rows, emitted: Array) -> None:
+        ignored = emitted & (rows.kind == _K_IGNORE)
+        self.report.ignored += int(ignored.sum())
+        events = emitted & (rows.kind != _K_IGNORE)
+        if not events.any():
+            return
+        self.report.lines_in_events += int(events.sum())
+        fmt_of = rows.table("format")
+        ids, counts = np.unique(rows.outcome[events], return_counts=True)
+        for k, count in zip(ids.tolist(), counts.tolist(), strict=True):
+            self.report.formats[str(fmt_of[k])] += count
+        # a transport line and the success that follows it are one outcome
+        keep = events & ~(rows.kind == _K_TRANSPORT)
+        self.frames.append(rows.frame(chunk, keep, self.source))
+
+    def frame(self) -> pd.DataFrame | None:
+        if not self.frames:
+            return None
+        from ingest.schema import concat_events
+
+        out = concat_events(self.frames)
+        self.frames = []
+        return out
+
+
+# ------------------------------------------------------------------------------------------------
+_K_NONE, _K_IGNORE, _K_DETAIL, _K_TRANSPORT = 0, 1, 2, 3
+_NO_TIME = np.iinfo(np.int64).min
+_KINDS = {"ignore": _K_IGNORE, "detail": _K_DETAIL, "transport": _K_TRANSPORT}
+_EVENT_FIELDS = (
+    "status_code",
+    "logged_status",
+    "code",
+    "raw_code",
+    "message",
+    "request_id",
+    "model",
+    "category",
+    "retryable",
+    "is_error",
+    "format",
+)
+#: the fields a transport line lends to the detail that absorbs it (events._fill)
+_FILLED = (
+    "status_code",
+    "logged_status",
+    "code",
+    "raw_code",
+    "message",
+    "model",
+    "category",
+    "retryable",
+)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _np_mask(arr: Any) -> Array:
+    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+class _Chunk:
+    """The lines of one chunk as offsets into its UTF-8 bytes."""
+
+    def __init__(self, data: bytes, first_line: int) -> None:
+        self.data = data
+        self.buf = np.frombuffer(data, dtype=np.uint8)
+        self.first_line = first_line
+        nl = np.flatnonzero(self.buf == _NEW_LINE)
+        ends = nl if (len(data) and data[-1] == _NEW_LINE) else np.append(nl, len(data))
+        self.n = len(ends)
+        self.starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+        self.ends = ends.astype(np.int64)  # the newline (or the end of the data)
+        # a line's text ends before a CR that precedes its newline (records.py strips it)
+        cr = (self.ends > self.starts) & (self.buf[np.maximum(self.ends - 1, 0)] == _CR)
+        self.text_ends = self.ends - cr
+
+    def lengths(self) -> Array:
+        result: Array = self.text_ends - self.starts
+        return result
+
+    def first_bytes(self) -> Array:
+        out = np.zeros(self.n, dtype=np.uint8)
+        nonempty = self.lengths() > 0
+        out[nonempty] = self.buf[self.starts[nonempty]]
+        return out
+
+    def arrow(self) -> Any:
+        import pyarrow as pa
+
+        offsets = np.append(self.starts, len(self.data)).astype(np.int64)
+        return pa.Array.from_buffers(
+            pa.large_string(), self.n, [None, pa.py_buffer(offsets), pa.py_buffer(self.data)]
+        )
+
+    def line_bytes(self, k: int) -> bytes:
+        return self.data[self.starts[k] : self.text_ends[k]]
+
+    def line(self, k: int) -> str:
+        return self.line_bytes(k).decode("utf-8")
+
+    def text(self, i: int, j: int) -> str:
+        """Lines i..j-1 with their newlines, as the slow path reads them."""
+        end = self.ends[j - 1] + 1 if j > 0 else 0
+        return self.data[self.starts[i] : end].decode("utf-8")
+
+    def templates(self, idx: Array) -> tuple[Array, list[bytes]]:
+        """For each line in ``idx``: the number of its template, and the templates."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        translated = self.data.translate(_TEMPLATE)
+        offsets = np.append(self.starts, len(self.data)).astype(np.int64)
+        arr = pa.Array.from_buffers(
+            pa.large_binary(), self.n, [None, pa.py_buffer(offsets), pa.py_buffer(translated)]
+        )
+        enc = pc.dictionary_encode(arr)
+        codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)[idx]
+        return codes, enc.dictionary.to_pylist()
+
+    def block(self, idx: Array, span: Span) -> Array:
+        """The bytes at ``span`` of each line in ``idx``, one row each."""
+        pos = (self.starts[idx] + span.offset)[:, None] + np.arange(span.length)
+        return np.ascontiguousarray(self.buf[pos])
+
+    def cut(self, idx: Array, span: Span) -> Array:
+        """The bytes at ``span`` of each line in ``idx``, as a fixed-width bytes array."""
+        if span.length == 0:
+            return np.full(len(idx), b"", dtype="S1")
+        result: Array = self.block(idx, span).view(f"S{span.length}").ravel()
+        return result
+
+    def digits(self, idx: Array, offset: Any, width: int) -> Array:
+        """The integer written at ``offset`` (``width`` digits) of each line."""
+        pos = (self.starts[idx] + offset)[:, None] + np.arange(width)
+        d = self.buf[pos].astype(np.int64) - 48
+        weights = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+        result: Array = d @ weights
+        return result
+
+
+class _Rows:
+    """Per line of a chunk: the event its recipe makes (only where ``valid``).
+
+    What normalization decides (status, code, message, category, ...) is stored once per
+    distinct outcome in ``outcomes``; a line holds the number of its outcome, of its model in
+    ``models``, its request id and its time.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.valid = np.zeros(n, dtype=bool)
+        self.kind = np.zeros(n, dtype=np.int8)
+        self.is_error = np.zeros(n, dtype=bool)
+        self.paired = np.zeros(n, dtype=bool)  # a detail that absorbs the line before it
+        self.ts = np.full(n, _NO_TIME, dtype=np.int64)  # ns UTC
+        self.request_id = np.full(n, None, dtype=object)
+        self.outcome = np.full(n, -1, dtype=np.int64)
+        self.model = np.full(n, -1, dtype=np.int64)
+        self.outcomes: list[dict[str, Any]] = []
+        self.models: list[str | None] = []
+
+    def event(self, k: int) -> dict[str, Any]:
+        ts = int(self.ts[k])
+        out: dict[str, Any] = {"timestamp": None if ts == _NO_TIME else ts}
+        fields = self.outcomes[self.outcome[k]] if self.outcome[k] >= 0 else {}
+        for c in _EVENT_FIELDS:
+            out[c] = _plain(fields.get(c))
+        out["request_id"] = _plain(self.request_id[k])
+        out["model"] = self.models[self.model[k]] if self.model[k] >= 0 else None
+        return out
+
+    def table(self, column: str) -> Array:
+        """``column`` of every outcome, indexable by ``self.outcome`` (-1: None)."""
+        return np.array([*(_plain(o.get(column)) for o in self.outcomes), None], dtype=object)
+
+    def fill(self, lane: FastLane, chunk: _Chunk, idx: Array, recipe: Recipe) -> None:
+        self.valid[idx] = True
+        self.kind[idx] = _KINDS[recipe.role]
+        if recipe is IGNORE:
+            return
+        # normalize once per distinct combination of the fields that are not per row
+        blocks = [chunk.block(idx, span) for _key, span, _is_int in recipe.fields]
+        if blocks and sum(b.shape[1] for b in blocks):
+            joined = np.hstack(blocks)
+            keys = joined.view(f"S{joined.shape[1]}").ravel()
+            _u, firsts, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        else:
+            inverse = np.zeros(len(idx), dtype=np.int64)
+            firsts = np.zeros(1, dtype=np.int64)
+        base = len(self.outcomes)
+        for first in firsts.tolist():
+            raw: dict[str, Any] = dict(recipe.constants)
+            for (key, _span, is_int), block in zip(recipe.fields, blocks, strict=True):
+                value = block[first].tobytes().decode("utf-8")
+                raw[key] = int(value) if is_int else value
+            self.outcomes.append(normalize(raw, lane.catalogue))
+        self.outcome[idx] = base + inverse
+        errors = [bool(o.get("is_error")) for o in self.outcomes[base:]]
+        self.is_error[idx] = np.array(errors, dtype=bool)[inverse]
+        if recipe.model is not None:
+            uniq, inv = np.unique(chunk.cut(idx, recipe.model), return_inverse=True)
+            base = len(self.models)
+            for m in uniq.tolist():
+                self.models.append(clean_fields({"model": m.decode("utf-8")}, ("model",))["model"])
+            self.model[idx] = base + inv
+        if recipe.rid is not None:
+            rids = chunk.cut(idx, recipe.rid)
+            placeholder = rids == (b"0" * recipe.rid.length)
+            decoded = rids.astype(f"U{recipe.rid.length}").astype(object)
+            decoded[placeholder] = None
+            self.request_id[idx] = decoded
+        if recipe.ts is not None:
+            self.ts[idx] = _timestamps(chunk, idx, recipe.ts, lane.tz)
+
+    def _absorb(self, idx: Array) -> None:
+        """Details at ``idx`` take in the transport line before each (events.EventCollector):
+        their empty fields come from it, and so do their line and time."""
+        t_idx = idx - 1
+        pairs = np.stack([self.outcome[idx], self.outcome[t_idx]], axis=1)
+        uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
+        base = len(self.outcomes)
+        for own, lent in uniq.tolist():
+            merged = dict(self.outcomes[own])
+            for key in _FILLED:
+                if merged.get(key) is None:
+                    merged[key] = self.outcomes[lent].get(key)
+            self.outcomes.append(merged)
+        self.outcome[idx] = base + inverse.ravel()
+        self.model[idx] = np.where(self.model[idx] < 0, self.model[t_idx], self.model[idx])
+        own_rid = self.request_id[idx]
+        self.request_id[idx] = np.where(pd.isna(own_rid), self.request_id[t_idx], own_rid)
+        t_ts = self.ts[t_idx]
+        self.ts[idx] = np.where(t_ts != _NO_TIME, t_ts, self.ts[idx])
+
+    def frame(self, chunk: _Chunk, keep: Array, source: str) -> pd.DataFrame:
+        idx = np.flatnonzero(keep)
+        if not len(idx):
+            return empty_events()
+        lines = chunk.first_line + idx
+        mentions = np.ones(len(idx), dtype=np.int32)
+        paired = self.paired[idx]
+        if paired.any():
+            self._absorb(idx[paired])
+            lines[paired] -= 1
+            mentions[paired] = 2
+        ts = self.ts[idx]
+        none = ts == _NO_TIME
+        stamps = pd.to_datetime(np.where(none, 0, ts), utc=True).astype(EVENT_DTYPES["timestamp"])
+        outcome = self.outcome[idx]
+        data: dict[str, Any] = {"timestamp": stamps.where(~none)}
+        for col in EVENT_DTYPES:
+            if col == "timestamp":
+                continue
+            if col == "request_id":
+                data[col] = pd.array(self.request_id[idx], dtype="string")
+            elif col == "model":
+                data[col] = _categorical(self.model[idx], self.models)
+            elif col == "source":
+                data[col] = _categorical(np.zeros(len(idx), dtype=np.int64), [source])
+            elif col == "line":
+                data[col] = lines.astype(np.int64)
+            elif col == "mentions":
+                data[col] = mentions
+            elif col == "is_error":
+                data[col] = self.is_error[idx]
+            elif EVENT_DTYPES[col] == "category":
+                data[col] = _categorical(outcome, self.table(col)[:-1].tolist())
+            else:
+                data[col] = _masked(self.table(col), outcome, EVENT_DTYPES[col])
+        return pd.DataFrame(data)
+
+
+def _masked(table: Array, codes: Array, dtype: str) -> Any:
+    """``table[code]`` for each code as a nullable integer or boolean array."""
+    missing = np.array([v is None for v in table.tolist()], dtype=bool)
+    if dtype == "boolean":
+        values = np.array([bool(v) for v in table.tolist()], dtype=bool)
+        return pd.arrays.BooleanArray(values[codes], missing[codes])
+    numbers = np.array([0 if v is None else int(v) for v in table.tolist()], dtype=dtype.lower())
+    return pd.arrays.IntegerArray(numbers[codes], missing[codes])
+
+
+def _categorical(codes: Array, table: list[Any]) -> pd.Categorical:
+    """``table[code]`` for each code (-1 or a None entry: missing), with string categories
+    like schema.coerce_events makes."""
+    cats: list[str] = []
+    table_codes = np.full(len(table) + 1, -1, dtype=np.int64)
+    seen: dict[str, int] = {}
+    for k, value in enumerate(table):
+        if value is None:
+            continue
+        text = str(value)
+        if text not in seen:
+            seen[text] = len(cats)
+            cats.append(text)
+        table_codes[k] = seen[text]
+    return pd.Categorical.from_codes(
+        table_codes[codes], categories=pd.Index(cats, dtype="string"), validate=False
+    )
+
+
+def _pair(rows: _Rows, fast: Array) -> Array:
+    """Keep a fast transport line only when the next line is the success it announces."""
+    n = len(fast)
+    transport = fast & (rows.kind == _K_TRANSPORT)
+    t_idx = np.flatnonzero(transport)
+    if not len(t_idx):
+        return fast
+    d_idx = t_idx + 1
+    inside = d_idx < n
+    t_idx, d_idx = t_idx[inside], d_idx[inside]
+    ok = fast[d_idx] & (rows.kind[d_idx] == _K_DETAIL)
+    ok &= ~rows.is_error[d_idx] & ~rows.is_error[t_idx]
+    status = rows.table("logged_status")[rows.outcome[t_idx]]
+    ok &= np.array([s is not None and 200 <= s < 300 for s in status.tolist()], dtype=bool)
+    t_rid, d_rid = rows.request_id[t_idx], rows.request_id[d_idx]
+    ok &= pd.isna(t_rid) | pd.isna(d_rid) | (t_rid == d_rid)
+    t_ts, d_ts = rows.ts[t_idx], rows.ts[d_idx]
+    far = (t_ts != _NO_TIME) & (d_ts != _NO_TIME) & (np.abs(t_ts - d_ts) > WINDOW_SECONDS * 1e9)
+    ok &= ~far
+    out = fast.copy()
+    out[transport] = False
+    out[t_idx[ok]] = True
+    rows.paired[d_idx[ok]] = True
+    # a detail right after a transport line that goes the slow way may be absorbed by it
+    lonely = t_idx[~ok]
+    out[lonely + 1] = False
+    return out
+
+
+def _cut(
+    raw_a: dict[str, Any], line_a: bytes, raw_b: dict[str, Any], line_b: bytes, cat: Catalogue
+) -> Recipe | None:
+    """Spans of the raw fields, the same in both example lines, or None."""
+    role = raw_a.get("role", "detail")
+    if role not in ("detail", "transport") or raw_a.get("status_from_class"):
+        return None
+    if set(raw_a) != set(raw_b):
+        return None
+    constants: list[tuple[str, Any]] = []
+    fields: list[tuple[str, Span, bool]] = []
+    rid: Span | None = None
+    model: Span | None = None
+    ts: TsLayout | None = None
+    for key in sorted(raw_a):
+        va, vb = raw_a[key], raw_b[key]
+        if key in _FORMAT_KEYS or isinstance(va, bool) or va is None or va == "":
+            if key == "shape":
+                continue
+            if va != vb:
+                return None
+            constants.append((key, va))
+            continue
+        if not isinstance(va, str | int) or type(va) is not type(vb):
+            return None
+        span = _span(str(va), line_a, str(vb), line_b)
+        if span is None:
+            return None
+        if key == "ts":
+            ts = _ts_layout(str(va), span)
+            if ts is None:
+                return None
+        elif key == "request_id":
+            rid = _rid_span(raw_a, span, cat)
+            if rid is None:
+                return None
+        elif key == "model":
+            model = span
+        else:
+            fields.append((key, span, isinstance(va, int)))
+    if ts is None:
+        return None  # a line without its own time inherits one: the slow path knows which
+    return Recipe(role, tuple(constants), tuple(fields), rid, model, ts)
+
+
+def _span(va: str, line_a: bytes, vb: str, line_b: bytes) -> Span | None:
+    """The place of ``va`` in ``line_a`` where ``line_b`` holds ``vb``."""
+    needle_a, needle_b = va.encode("utf-8"), vb.encode("utf-8")
+    if len(needle_a) != len(needle_b):
+        return None
+    start = line_a.find(needle_a)
+    while start != -1:
+        if line_b[start : start + len(needle_b)] == needle_b:
+            return Span(start, len(needle_a))
+        start = line_a.find(needle_a, start + 1)
+    return None
+
+
+def _rid_span(raw: dict[str, Any], span: Span, cat: Catalogue) -> Span | None:
+    """The part of the raw request id that normalization keeps (``chatcmpl-`` and quotes off)."""
+    rid = str(raw["request_id"])
+    ev = normalize({"request_id": rid, "format": raw.get("format")}, cat)
+    kept = ev.get("request_id")
+    if kept is None:
+        return None
+    at = rid.encode("utf-8").find(kept.encode("utf-8"))
+    if at < 0 or kept != kept.strip() or not kept.isascii():
+        return None
+    return Span(span.offset + at, len(kept.encode("utf-8")))
+
+
+def _ts_layout(ts: str, span: Span) -> TsLayout | None:
+    m = _ISO_PARTS.match(ts)
+    if m is None or not looks_iso(ts) or not ts.isascii():
+        return None
+    base = span.offset
+    d, t = m.start("d") + base, m.start("t") + base
+    frac = m.start("f") + base if m.group("f") else -1
+    zone_text = m.group("z") or ""
+    zone = m.start("z") + base if zone_text else -1
+    kind = (
+        ""
+        if not zone_text
+        else "Z"
+        if zone_text == "Z"
+        else ("+hh:mm" if ":" in zone_text else "+hhmm")
+    )
+    return TsLayout(
+        year=d,
+        month=d + 5,
+        day=d + 8,
+        hour=t,
+        minute=t + 3,
+        second=t + 6,
+        frac=frac,
+        frac_len=len(m.group("f") or ""),
+        zone=zone,
+        zone_kind=kind,
+    )
+
+
+def _relative(lay: TsLayout) -> tuple[Any, ...]:
+    """A layout without its place in the line."""
+    y = lay.year
+    return (
+        lay.month - y,
+        lay.day - y,
+        lay.hour - y,
+        lay.minute - y,
+        lay.second - y,
+        lay.frac - y if lay.frac >= 0 else -1,
+        lay.frac_len,
+        lay.zone - y if lay.zone >= 0 else -1,
+        lay.zone_kind,
+    )
+
+
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _timestamps(chunk: _Chunk, idx: Array, lay: TsLayout, tz: str) -> Array:
+    """Epoch nanoseconds (UTC) of the timestamps at ``lay`` in each line, as to_utc_raw reads
+    them; impossible or implausible times are the ``int64`` minimum (no time)."""
+    year = chunk.digits(idx, lay.year, 4)
+    month = chunk.digits(idx, lay.month, 2)
+    day = chunk.digits(idx, lay.day, 2)
+    hour = chunk.digits(idx, lay.hour, 2)
+    minute = chunk.digits(idx, lay.minute, 2)
+    second = chunk.digits(idx, lay.second, 2)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    mdays = _DAYS_IN_MONTH[np.clip(month - 1, 0, 11)] + ((month == 2) & leap)
+    valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= mdays)
+    valid &= (hour < 24) & (minute < 60) & (second < 60)
+    valid &= (year >= 1971) & (year < 2100)  # events._plausible_date
+    # days from the civil date (H. Hinnant's algorithm)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    mp = (month + 9) % 12
+    doy = (153 * mp + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    ns = ((days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000_000).astype(np.int64)
+    if lay.frac_len:
+        width = min(lay.frac_len, 6)
+        micros = chunk.digits(idx, lay.frac, width) * 10 ** (6 - width)
+        ns += micros * 1000
+    if lay.zone_kind in ("+hh:mm", "+hhmm"):
+        sign = np.where(chunk.cut(idx, Span(lay.zone, 1)) == b"-", -1, 1)
+        zh = chunk.digits(idx, lay.zone + 1, 2)
+        zm = chunk.digits(idx, lay.zone + (4 if lay.zone_kind == "+hh:mm" else 3), 2)
+        ns -= sign * (zh * 3600 + zm * 60) * 1_000_000_000
+    elif lay.zone_kind == "":
+        local = pd.DatetimeIndex(np.where(valid, ns, 0).astype("datetime64[ns]"))
+        utc = local.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        missing = np.asarray(utc.isna(), dtype=bool)
+        valid &= ~missing
+        ns = np.where(missing, 0, utc.asi8)
+    low, high = PLAUSIBLE[0].value, PLAUSIBLE[1].value
+    valid &= (ns >= low) & (ns < high)
+    result: Array = np.where(valid, ns, _NO_TIME)
+    return result

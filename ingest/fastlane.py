@@ -175,6 +175,7 @@ class FastLane:
         self.looks_like_event = looks_like_event
         self.recipes: dict[bytes, Recipe | None] = {}
         self.frames: list[pd.DataFrame] = []
+        self.lines = 0  # lines this lane parsed (the rest went the slow way)
         self._lead = _leading_ts_re2()
         self.timestamped: bool | None = None
         self._checked_layouts: set[tuple[str, Any]] = set()
@@ -386,6 +387,7 @@ class FastLane:
     # -- output ----------------------------------------------------------------------------------
 
     def _emit(self, chunk: _Chunk, rows: _Rows, emitted: Array) -> None:
+        self.lines += int(emitted.sum())
         ignored = emitted & (rows.kind == _K_IGNORE)
         self.report.ignored += int(ignored.sum())
         events = emitted & (rows.kind != _K_IGNORE)

@@ -58,6 +58,7 @@ class FileParser:
     ) -> None:
         self.source = source
         self.fast = fast  # the fast lane (ingest.fastlane) for lines it can cut by position
+        self.lane: FastLane | None = None
         self.tz = tz
         self.matcher = RecordMatcher(tuple(formats))
         self.report = FileReport(source.name)
@@ -101,7 +102,7 @@ class FileParser:
         timestamped: bool | None = None,
     ) -> pd.DataFrame:
         grouper = RecordGrouper(timestamped)
-        lane = self._fast_lane() if self.fast else None
+        lane = self.lane = self._fast_lane() if self.fast else None
         try:
             raw = open_raw(self.source)
             with raw:

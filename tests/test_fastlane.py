@@ -95,9 +95,8 @@ class _Log:
         first known one, and both are fair answers."""
         if repeat and self.rids:
             return self.rng.choice(self.rids)
-        rid = "%08x-%04x-%04x-%04x-%012x" % tuple(
-            self.rng.getrandbits(b) for b in (32, 16, 16, 16, 48)
-        )
+        a, b, c, d, e = (self.rng.getrandbits(n) for n in (32, 16, 16, 16, 48))
+        rid = f"{a:08x}-{b:04x}-{c:04x}-{d:04x}-{e:012x}"
         if keep:
             self.rids.append(rid)
         return rid

@@ -121,8 +121,29 @@ class EventCollector:
     #: event just before the next one
     _barrier: bool = False
 
+    #: request ids of outcomes parsed elsewhere (ingest.fastlane; the last two chunks), per
+    #: is_error: a later mention here is merged with them at the end, never absorbs a transport
+    external: list[tuple[set[str], set[str]]] = field(default_factory=list)
+    #: request ids this collector started rows for since ``take_new_request_ids``
+    _new_ids: set[str] = field(default_factory=set)
+    track_new_ids: bool = False
+
     def barrier(self) -> None:
         self._barrier = True
+
+    def remember_external(self, ok_ids: set[str], error_ids: set[str]) -> None:
+        self.external = [*self.external[-1:], (ok_ids, error_ids)]
+
+    def knows_request_id(self, rid: str, is_error: bool) -> bool:
+        """A row of this outcome exists here or was parsed elsewhere recently."""
+        return (rid, is_error) in self._by_rid or self._is_external(rid, is_error)
+
+    def _is_external(self, rid: str, is_error: bool) -> bool:
+        return any(rid in ids[is_error] for ids in self.external)
+
+    def take_new_request_ids(self) -> set[str]:
+        new, self._new_ids = self._new_ids, set()
+        return new
 
     def waiting_transport_lines(self) -> tuple[int | None, int | None]:
         """Lines of the newest transport lines a detail could still absorb: any of them, and
@@ -158,7 +179,13 @@ class EventCollector:
             if prior is not None and not prior.absorbed:
                 self._merge(prior, row)
                 return
-        if role == "retry":
+        # a mention of an outcome parsed elsewhere is merged with it at the end, as here
+        external = bool(
+            rid is not None and self.external and self._is_external(rid, bool(ev["is_error"]))
+        )
+        if external:
+            pass
+        elif role == "retry":
             target = self._last_transport(row, line, unclaimed=True, want_error=True)
             if target is not None:
                 target.claimed = True
@@ -201,7 +228,9 @@ class EventCollector:
         self.rows.append(row)
         if rid is not None:
             self._by_rid[(rid, bool(ev["is_error"]))] = row
-        if role == "transport":
+            if self.track_new_ids:
+                self._new_ids.add(rid)
+        if role == "transport" and not external:
             self._transports.append(row)
         if len(self.rows) >= FLUSH_ROWS:
             self._flush(line)

@@ -191,6 +191,9 @@ class FastLane:
     ) -> None:
         """Parse ``text`` (whole lines): fast lines here, the rest through ``handle`` in order."""
         self.timestamped = grouper.timestamped
+        collector.track_new_ids = True
+        self.collector_ids: tuple[set[str], set[str]] = (set(), set())
+        collector.remember_external(*self.collector_ids)
         data = text.encode("utf-8")
         chunk = _Chunk(data, first_line=grouper.line_no + 1)
         if chunk.n == 0:
@@ -198,7 +201,7 @@ class FastLane:
         fast = self._eligible(chunk, bool(self.timestamped))
         rows = self._rows(chunk, fast)
         fast &= rows.valid
-        fast = _pair(rows, fast)
+        fast = _pair(rows, fast, collector.knows_request_id)
         emitted = np.zeros(chunk.n, dtype=bool)
         i = 0
         n = chunk.n
@@ -218,6 +221,7 @@ class FastLane:
             if cut == i:
                 continue  # the first lines now go the slow way
             emitted[i:cut] = True
+            self._tell(rows, i, cut)
             grouper.skip(cut - i, self._last_own_ts(chunk, i, cut, grouper))
             if (rows.kind[i:cut] != _K_IGNORE).any():
                 collector.barrier()
@@ -259,9 +263,19 @@ class FastLane:
     ) -> int:
         """End of the run [i, j) that no waiting transport line can reach; demotes the rest."""
         i, j = span
+        fresh = collector.take_new_request_ids()
+        if fresh:
+            # a pair whose success repeats an id the slow path just saw goes the slow way too
+            paired = np.flatnonzero(rows.paired[i:j]) + i
+            if len(paired):
+                rids = rows.request_id[paired].tolist()
+                again = np.array([r in fresh for r in rids], dtype=bool)
+                fast[paired[again]] = False
+                fast[paired[again] - 1] = False
         waiting_any, waiting_ok = collector.waiting_transport_lines()
         if waiting_any is None:
-            return j
+            stop = np.flatnonzero(~fast[i:j])
+            return i + int(stop[0]) if len(stop) else j
         lines = chunk.first_line + np.arange(i, j)
         reach_any = lines <= waiting_any + WINDOW_LINES
         reach_ok = lines <= (waiting_ok if waiting_ok is not None else -1) + WINDOW_LINES
@@ -401,6 +415,14 @@ class FastLane:
         # a transport line and the success that follows it are one outcome
         keep = events & ~(rows.kind == _K_TRANSPORT)
         self.frames.append(rows.frame(chunk, keep, self.source))
+
+    def _tell(self, rows: _Rows, i: int, j: int) -> None:
+        """Let the collector know the ids of lines i..j-1 (see EventCollector.external)."""
+        ids = rows.request_id[i:j]
+        errors = rows.is_error[i:j]
+        ok_ids, error_ids = self.collector_ids
+        ok_ids.update(ids[~errors].tolist())
+        error_ids.update(ids[errors].tolist())
 
     def frame(self) -> pd.DataFrame | None:
         if not self.frames:
@@ -694,8 +716,12 @@ def _categorical(codes: Array, table: list[Any]) -> pd.Categorical:
     )
 
 
-def _pair(rows: _Rows, fast: Array) -> Array:
-    """Keep a fast transport line only when the next line is the success it announces."""
+def _pair(rows: _Rows, fast: Array, known: Callable[[str, bool], bool]) -> Array:
+    """Keep a fast transport line only when the next line is the success it announces.
+
+    Not when that success repeats a request_id seen before (in this chunk, or ``known`` to the
+    collector): the collector merges a repeated mention into the first one without letting it
+    absorb the transport line, which stays a call of its own."""
     n = len(fast)
     transport = fast & (rows.kind == _K_TRANSPORT)
     t_idx = np.flatnonzero(transport)
@@ -713,6 +739,7 @@ def _pair(rows: _Rows, fast: Array) -> Array:
     t_ts, d_ts = rows.ts[t_idx], rows.ts[d_idx]
     far = (t_ts != _NO_TIME) & (d_ts != _NO_TIME) & (np.abs(t_ts - d_ts) > WINDOW_SECONDS * 1e9)
     ok &= ~far
+    ok &= ~_repeated(rows, d_idx, known)
     out = fast.copy()
     out[transport] = False
     out[t_idx[ok]] = True
@@ -721,6 +748,25 @@ def _pair(rows: _Rows, fast: Array) -> Array:
     lonely = t_idx[~ok]
     out[lonely + 1] = False
     return out
+
+
+def _repeated(rows: _Rows, idx: Array, known: Callable[[str, bool], bool]) -> Array:
+    """Lines of ``idx`` whose request_id an earlier line of the chunk (or the collector) has."""
+    valid = np.flatnonzero(rows.valid)
+    codes, _uniq = pd.factorize(rows.request_id[valid], use_na_sentinel=True)
+    first = np.full(len(_uniq) + 1, -1, dtype=np.int64)
+    order = np.arange(len(valid))[::-1]
+    first[codes[order]] = valid[order]  # the earliest line of each id wins (written last)
+    pos = np.minimum(np.searchsorted(valid, idx), len(valid) - 1)
+    code = np.where(rows.valid[idx], codes[pos], -1)
+    earlier = (code >= 0) & (first[code] < idx)
+    rids = rows.request_id[idx].tolist()
+    errors = rows.is_error[idx].tolist()
+    told = np.array(
+        [r is not None and known(r, e) for r, e in zip(rids, errors, strict=True)], dtype=bool
+    )
+    result: Array = earlier | told
+    return result
 
 
 def _cut(

@@ -108,16 +108,13 @@ class Recipe:
     model: Span | None = None
     ts: TsLayout | None = None
 
-    def signature(self) -> tuple[Any, ...]:
-        """The recipe without the places of its spans: recipes alike but for the length of
-        some number before a field are applied together."""
+    def outcome_key(self) -> tuple[Any, ...]:
+        """What decides the outcomes, without the places of the spans: recipes alike but for
+        the length of some number before a field are normalized together."""
         return (
             self.role,
             self.constants,
             tuple((key, span.length, is_int) for key, span, is_int in self.fields),
-            self.rid and self.rid.length,
-            self.model and self.model.length,
-            self.ts and _relative(self.ts),
         )
 
 
@@ -125,33 +122,31 @@ IGNORE = Recipe("ignore")
 _POSITIONS = ("year", "month", "day", "hour", "minute", "second", "frac", "zone")
 
 
-def _stack(groups: list[tuple[Array, Recipe]]) -> tuple[Array, Recipe]:
-    """Lines of recipes with one signature, and a recipe whose offsets are per line."""
-    idx = np.concatenate([members for members, _r in groups])
-    first = groups[0][1]
-    if len(groups) == 1:
-        return idx, first
+Group = list[tuple[Array, Recipe]]
 
-    sizes = [len(m) for m, _r in groups]
-    recipes = [r for _m, r in groups]
 
-    def per_line(values: list[Any]) -> Array:
-        return np.repeat(np.array(values, dtype=np.int64), sizes)
+def _grouped(items: Group, key: Callable[[Recipe], Any]) -> list[tuple[Array, Group]]:
+    """Recipes (with their lines) grouped by ``key``; the lines of each group together."""
+    groups: dict[Any, Group] = {}
+    for members, recipe in items:
+        groups.setdefault(key(recipe), []).append((members, recipe))
+    return [(np.concatenate([m for m, _r in g]), g) for g in groups.values()]
 
-    fields = tuple(
-        (key, Span(per_line([r.fields[k][1].offset for r in recipes]), span.length), is_int)
-        for k, (key, span, is_int) in enumerate(first.fields)
-    )
-    rid = model = None
-    if first.rid is not None:
-        rid = Span(per_line([r.rid.offset for r in recipes if r.rid]), first.rid.length)
-    if first.model is not None:
-        model = Span(per_line([r.model.offset for r in recipes if r.model]), first.model.length)
-    ts = first.ts
-    if ts is not None:
-        places = {p: per_line([getattr(r.ts, p) for r in recipes]) for p in _POSITIONS}
-        ts = TsLayout(**places, frac_len=ts.frac_len, zone_kind=ts.zone_kind)
-    return idx, Recipe(first.role, first.constants, fields, rid, model, ts)
+
+def _span_length(name: str) -> Callable[[Recipe], int]:
+    def length(recipe: Recipe) -> int:
+        span: Span = getattr(recipe, name)
+        return span.length
+
+    return length
+
+
+def _per_line(group: Group, values: list[Any]) -> Any:
+    """The value of each recipe (``values``, in group order) for each of its lines (an int
+    when the group has one recipe)."""
+    if len(group) == 1:
+        return values[0]
+    return np.repeat(np.array(values, dtype=np.int64), [len(m) for m, _r in group])
 
 
 class FastLane:
@@ -319,11 +314,8 @@ class FastLane:
             recipe = self._recipe(tmpl, chunk, members)
             if recipe is not None:
                 by_recipe.setdefault(recipe, []).append(members)
-        by_signature: dict[tuple[Any, ...], list[tuple[Array, Recipe]]] = {}
-        for recipe, parts in by_recipe.items():
-            by_signature.setdefault(recipe.signature(), []).append((np.concatenate(parts), recipe))
-        for groups in by_signature.values():
-            rows.fill(self, chunk, *_stack(groups))
+        items = [(np.concatenate(parts), recipe) for recipe, parts in by_recipe.items()]
+        rows.fill(self, chunk, items)
         return rows
 
     def _recipe(self, tmpl: bytes, chunk: _Chunk, members: Array) -> Recipe | None:
@@ -374,7 +366,7 @@ class FastLane:
         # the recipe must give back exactly what the slow path gives for both examples
         pair = _Chunk(line_a + b"\n" + line_b + b"\n", first_line=1)
         check = _Rows(2)
-        check.fill(self, pair, np.arange(2), recipe)
+        check.fill(self, pair, [(np.arange(2), recipe)])
         for pos, raw in enumerate((raw_a, raw_b)):
             want = self._expected(raw, recipe.ts)
             got = check.event(pos)
@@ -537,22 +529,16 @@ class _Chunk:
 
     def block(self, idx: Array, span: Span) -> Array:
         """The bytes at ``span`` of each line in ``idx``, one row each."""
-        pos = (self.starts[idx] + span.offset)[:, None] + np.arange(span.length)
-        return np.ascontiguousarray(self.buf[pos])
+        if span.length == 0 or not len(self.buf):
+            return np.zeros((len(idx), 0), dtype=np.uint8)
+        windows = np.lib.stride_tricks.sliding_window_view(self.buf, span.length)
+        return np.ascontiguousarray(windows[self.starts[idx] + span.offset])
 
     def cut(self, idx: Array, span: Span) -> Array:
         """The bytes at ``span`` of each line in ``idx``, as a fixed-width bytes array."""
         if span.length == 0:
             return np.full(len(idx), b"", dtype="S1")
         result: Array = self.block(idx, span).view(f"S{span.length}").ravel()
-        return result
-
-    def digits(self, idx: Array, offset: Any, width: int) -> Array:
-        """The integer written at ``offset`` (``width`` digits) of each line."""
-        pos = (self.starts[idx] + offset)[:, None] + np.arange(width)
-        d = self.buf[pos].astype(np.int64) - 48
-        weights = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-        result: Array = d @ weights
         return result
 
 
@@ -590,13 +576,42 @@ class _Rows:
         """``column`` of every outcome, indexable by ``self.outcome`` (-1: None)."""
         return np.array([*(_plain(o.get(column)) for o in self.outcomes), None], dtype=object)
 
-    def fill(self, lane: FastLane, chunk: _Chunk, idx: Array, recipe: Recipe) -> None:
+    def fill(self, lane: FastLane, chunk: _Chunk, items: Group) -> None:
+        """Cut the lines of each recipe; each kind of span is cut for all recipes at once."""
+        for idx, group in _grouped(items, Recipe.outcome_key):
+            self._outcomes(lane, chunk, idx, group)
+        for name in ("rid", "model"):
+            with_span = [(m, r) for m, r in items if getattr(r, name) is not None]
+            for idx, group in _grouped(with_span, _span_length(name)):
+                spans = [getattr(r, name) for _m, r in group]
+                span = Span(_per_line(group, [sp.offset for sp in spans]), spans[0].length)
+                if name == "rid":
+                    self._ids(chunk, idx, span)
+                else:
+                    self._models(chunk, idx, span)
+        timed = [(m, r) for m, r in items if r.ts is not None]
+        for idx, group in _grouped(timed, lambda r: r.ts and _relative(r.ts)):
+            first = group[0][1].ts
+            assert first is not None
+            places = {
+                p: _per_line(group, [getattr(r.ts, p) for _m, r in group]) for p in _POSITIONS
+            }
+            layout = TsLayout(**places, frac_len=first.frac_len, zone_kind=first.zone_kind)
+            self.ts[idx] = _timestamps(chunk, idx, layout, lane.tz)
+
+    def _outcomes(self, lane: FastLane, chunk: _Chunk, idx: Array, group: Group) -> None:
+        """Normalize once per distinct combination of the fields that are not per line."""
+        recipe = group[0][1]
         self.valid[idx] = True
         self.kind[idx] = _KINDS[recipe.role]
-        if recipe is IGNORE:
+        if recipe is IGNORE or recipe.role == "ignore":
             return
-        # normalize once per distinct combination of the fields that are not per row
-        blocks = [chunk.block(idx, span) for _key, span, _is_int in recipe.fields]
+        blocks = [
+            chunk.block(
+                idx, Span(_per_line(group, [r.fields[k][1].offset for _m, r in group]), span.length)
+            )
+            for k, (_key, span, _is_int) in enumerate(recipe.fields)
+        ]
         if blocks and sum(b.shape[1] for b in blocks):
             joined = np.hstack(blocks)
             keys = joined.view(f"S{joined.shape[1]}").ravel()
@@ -614,20 +629,20 @@ class _Rows:
         self.outcome[idx] = base + inverse
         errors = [bool(o.get("is_error")) for o in self.outcomes[base:]]
         self.is_error[idx] = np.array(errors, dtype=bool)[inverse]
-        if recipe.model is not None:
-            uniq, inv = np.unique(chunk.cut(idx, recipe.model), return_inverse=True)
-            base = len(self.models)
-            for m in uniq.tolist():
-                self.models.append(clean_fields({"model": m.decode("utf-8")}, ("model",))["model"])
-            self.model[idx] = base + inv
-        if recipe.rid is not None:
-            rids = chunk.cut(idx, recipe.rid)
-            placeholder = rids == (b"0" * recipe.rid.length)
-            decoded = rids.astype(f"U{recipe.rid.length}").astype(object)
-            decoded[placeholder] = None
-            self.request_id[idx] = decoded
-        if recipe.ts is not None:
-            self.ts[idx] = _timestamps(chunk, idx, recipe.ts, lane.tz)
+
+    def _models(self, chunk: _Chunk, idx: Array, span: Span) -> None:
+        uniq, inv = np.unique(chunk.cut(idx, span), return_inverse=True)
+        base = len(self.models)
+        for m in uniq.tolist():
+            self.models.append(clean_fields({"model": m.decode("utf-8")}, ("model",))["model"])
+        self.model[idx] = base + inv
+
+    def _ids(self, chunk: _Chunk, idx: Array, span: Span) -> None:
+        rids = chunk.cut(idx, span)
+        placeholder = rids == (b"0" * span.length)
+        decoded = rids.astype(f"U{span.length}").astype(object)
+        decoded[placeholder] = None
+        self.request_id[idx] = decoded
 
     def _absorb(self, idx: Array) -> None:
         """Details at ``idx`` take in the transport line before each (events.EventCollector):
@@ -870,6 +885,12 @@ def _ts_layout(ts: str, span: Span) -> TsLayout | None:
     )
 
 
+def _first_layout(lay: TsLayout) -> TsLayout:
+    """The layout of the first line (a stacked layout holds one offset per line)."""
+    first = {p: int(np.ravel(getattr(lay, p))[0]) for p in _POSITIONS}
+    return TsLayout(**first, frac_len=lay.frac_len, zone_kind=lay.zone_kind)
+
+
 def _relative(lay: TsLayout) -> tuple[Any, ...]:
     """A layout without its place in the line."""
     y = lay.year
@@ -892,12 +913,20 @@ _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtyp
 def _timestamps(chunk: _Chunk, idx: Array, lay: TsLayout, tz: str) -> Array:
     """Epoch nanoseconds (UTC) of the timestamps at ``lay`` in each line, as to_utc_raw reads
     them; impossible or implausible times are the ``int64`` minimum (no time)."""
-    year = chunk.digits(idx, lay.year, 4)
-    month = chunk.digits(idx, lay.month, 2)
-    day = chunk.digits(idx, lay.day, 2)
-    hour = chunk.digits(idx, lay.hour, 2)
-    minute = chunk.digits(idx, lay.minute, 2)
-    second = chunk.digits(idx, lay.second, 2)
+    rel = _relative(_first_layout(lay))
+    ends = [rel[5] + lay.frac_len if lay.frac_len else rel[4] + 2]
+    if lay.zone_kind:
+        ends.append(rel[7] + len(lay.zone_kind))
+    block = chunk.block(idx, Span(lay.year, max(ends))).astype(np.int64) - 48
+
+    def digits(at: int, width: int) -> Array:
+        weights = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+        result: Array = block[:, at : at + width] @ weights
+        return result
+
+    year = digits(0, 4)
+    month, day, hour = digits(rel[0], 2), digits(rel[1], 2), digits(rel[2], 2)
+    minute, second = digits(rel[3], 2), digits(rel[4], 2)
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     mdays = _DAYS_IN_MONTH[np.clip(month - 1, 0, 11)] + ((month == 2) & leap)
     valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= mdays)
@@ -914,12 +943,12 @@ def _timestamps(chunk: _Chunk, idx: Array, lay: TsLayout, tz: str) -> Array:
     ns = ((days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000_000).astype(np.int64)
     if lay.frac_len:
         width = min(lay.frac_len, 6)
-        micros = chunk.digits(idx, lay.frac, width) * 10 ** (6 - width)
+        micros = digits(rel[5], width) * 10 ** (6 - width)
         ns += micros * 1000
     if lay.zone_kind in ("+hh:mm", "+hhmm"):
-        sign = np.where(chunk.cut(idx, Span(lay.zone, 1)) == b"-", -1, 1)
-        zh = chunk.digits(idx, lay.zone + 1, 2)
-        zm = chunk.digits(idx, lay.zone + (4 if lay.zone_kind == "+hh:mm" else 3), 2)
+        sign = np.where(block[:, rel[7]] == ord("-") - 48, -1, 1)
+        zh = digits(rel[7] + 1, 2)
+        zm = digits(rel[7] + (4 if lay.zone_kind == "+hh:mm" else 3), 2)
         ns -= sign * (zh * 3600 + zm * 60) * 1_000_000_000
     elif lay.zone_kind == "":
         local = pd.DatetimeIndex(np.where(valid, ns, 0).astype("datetime64[ns]"))

@@ -101,7 +101,7 @@ def _has_repeats(ids: pd.Series) -> bool:
     import pyarrow.compute as pc
 
     arr = pa.array(ids.array) if isinstance(ids.dtype, pd.StringDtype) else pa.array(ids)
-    distinct = pc.count_distinct(arr, mode="only_valid").as_py()
+    distinct = len(pc.unique(arr)) - (1 if arr.null_count else 0)
     return bool(distinct < len(arr) - arr.null_count)
 
 

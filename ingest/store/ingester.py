@@ -9,6 +9,9 @@ Idempotent and resumable:
   parts deleted;
 - the manifest is rewritten after every finished segment, and parts have deterministic names,
   so a killed run, started again, parses only the segments that were not committed.
+- each segment's rollups (``ingest.store.rollups``) are written with its parts and committed
+  with them; at the end of a run the segments that have none (an older dataset) get them and
+  the shared-ids file is rebuilt for the parts as they are now.
 
 Plain files are ingested up to their last complete line: an unfinished last line (a writer in
 the middle of a line) is held back until the file grows.
@@ -155,7 +158,7 @@ class Ingester:
                     result.unchanged_files.append(path)
                     continue
                 for key, entry in whole:
-                    self.manifest.trash += [p for s in entry.segments for p in s.parts]
+                    self.manifest.trash += [p for s in entry.segments for p in s.parts + s.rollups]
                     del self.manifest.files[key]
                 self._plan_new(path, st.st_size, st.st_mtime_ns, result, replaced=True)
                 continue
@@ -223,7 +226,7 @@ class Ingester:
     # ------------------------------------------------------------------ running
 
     def _empty_trash(self) -> None:
-        live = set(self.manifest.parts())
+        live = set(self.manifest.parts()) | set(self.manifest.rollup_parts())
         for rel in self.manifest.trash:
             if rel not in live:
                 (self.dataset / rel).unlink(missing_ok=True)
@@ -236,10 +239,19 @@ class Ingester:
         seg.parts = list(res.parts)
         seg.events = res.events
         seg.reports = list(res.reports)
+        seg.rollups = list(res.rollups)
         if entry.kind == WHOLE:
             seg.lines = sum(int(r.get("lines_read", 0)) for r in res.reports)
         self.manifest.save(self.dataset)
         save_report(self.dataset, self.manifest)
+
+    def _complete_rollups(self) -> None:
+        """Rollups for segments committed before they existed; the shared-ids file of the
+        parts as they are now (``ingest.store.rollups``)."""
+        from ingest.store.rollups import complete
+
+        if complete(self.dataset, self.manifest):
+            self.manifest.save(self.dataset)
 
     def run(
         self,
@@ -296,6 +308,7 @@ class Ingester:
                 from ingest.store.reports import save_report
 
                 save_report(self.dataset, self.manifest)
+            self._complete_rollups()
         result.events_total = self.manifest.events
         return result
 

@@ -4,8 +4,9 @@ One JSON file (``manifest.json``) at the root of the dataset, rewritten atomical
 coordinator after every finished part. A file is known by its fingerprint: absolute path, size,
 mtime and a SHA-256 of its head (the first ``HEAD_BYTES`` bytes, or fewer for a smaller file).
 Its bytes are cut into segments that start on record boundaries; each segment remembers the
-line number it starts at, whether it is done and the Parquet parts it produced. Queries read only
-the parts listed here, so a half-finished run is invisible to them.
+line number it starts at, whether it is done and the Parquet parts (and rollups, see
+``ingest.store.rollups``) it produced. Queries read only the files listed here, so a
+half-finished run is invisible to them.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class Segment:
     done: bool = False
     parts: list[str] = field(default_factory=list)  # relative paths of the Parquet files
     events: int = 0
+    #: the segment's rollups, one file per level (``ingest.store.rollups``); empty for a segment
+    #: committed before rollups existed (the next ingest writes them) or without events
+    rollups: list[str] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)  # FileReport.to_dict() each
 
 
@@ -135,6 +139,19 @@ class Manifest:
     def parts(self) -> list[str]:
         """Relative paths of every committed Parquet part, in a stable order."""
         return sorted({p for e in self.files.values() for s in e.segments for p in s.parts})
+
+    def rollup_parts(self) -> list[str]:
+        """Relative paths of every committed rollup file (all levels), in a stable order."""
+        return sorted({p for e in self.files.values() for s in e.segments for p in s.rollups})
+
+    def rollups_complete(self, levels: int) -> bool:
+        """True when every committed segment with events has its ``levels`` rollup files."""
+        return all(
+            len(s.rollups) == levels
+            for e in self.files.values()
+            for s in e.segments
+            if s.done and s.parts
+        )
 
     @property
     def events(self) -> int:

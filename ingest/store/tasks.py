@@ -2,8 +2,9 @@
 
 The functions take and return small picklable values (paths, offsets, counts, report dicts), so
 the same code runs in a local process pool and on a dask.distributed cluster whose workers read
-the files and write the Parquet parts themselves. The parse is ``ingest.parallel._parse_range``
-(byte ranges cut on record boundaries) or ``FileParser`` for files that cannot be cut.
+the files and write the Parquet parts (and their rollups) themselves. The parse is
+``ingest.parallel._parse_range`` (byte ranges cut on record boundaries) or ``FileParser`` for
+files that cannot be cut.
 """
 
 from __future__ import annotations
@@ -59,10 +60,12 @@ class ParseResult:
     parts: list[str] = field(default_factory=list)
     events: int = 0
     reports: list[dict[str, Any]] = field(default_factory=list)
+    rollups: list[str] = field(default_factory=list)
 
 
 def parse_segment(task: ParseTask) -> ParseResult:
-    """Parse one segment, write its Parquet parts; return only counts, paths and the report."""
+    """Parse one segment, write its Parquet parts and their rollups; return only counts, paths
+    and the report."""
     import pandas as pd
 
     from ingest.formats import get_format, registry
@@ -70,6 +73,7 @@ def parse_segment(task: ParseTask) -> ParseResult:
     from ingest.pipeline import FileParser
     from ingest.report import FileReport
     from ingest.sources import iter_sources
+    from ingest.store.rollups import write_rollups
     from ingest.store.writer import write_parts
 
     frames = []
@@ -102,9 +106,11 @@ def parse_segment(task: ParseTask) -> ParseResult:
         events = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     else:
         events = None
-    parts = [] if events is None else write_parts(events, Path(task.dataset), task.part_id)
+    dataset = Path(task.dataset)
+    parts = [] if events is None else write_parts(events, dataset, task.part_id)
     return ParseResult(
         parts=parts,
         events=0 if events is None else len(events),
         reports=[r.to_dict() for r in reports],
+        rollups=write_rollups(dataset, parts, task.part_id),
     )

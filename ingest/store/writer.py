@@ -130,7 +130,8 @@ def write_parts(frame: pd.DataFrame, dataset: Path, part_id: str) -> list[str]:
 def remove_temp_files(dataset: Path) -> int:
     """Delete the temp files an interrupted writer left behind; returns how many."""
     n = 0
-    for tmp in dataset.glob(f"day=*/.*{TMP_SUFFIX}"):
-        tmp.unlink(missing_ok=True)
-        n += 1
+    for pattern in (f"day=*/.*{TMP_SUFFIX}", f"rollups/**/.*{TMP_SUFFIX}"):
+        for tmp in dataset.glob(pattern):
+            tmp.unlink(missing_ok=True)
+            n += 1
     return n

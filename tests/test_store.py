@@ -14,12 +14,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from ingest import queries
 from ingest.cli import main
 from ingest.parallel import plan_ranges
 from ingest.store import is_dataset
 from ingest.store.ingester import STOP_AFTER_ENV, ingest_dataset
 from ingest.store.manifest import Manifest
 from ingest.store.query import DatasetQuery
+from ingest.store.rollups import LEVELS, shared_ids_path
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_logs"
@@ -34,8 +36,45 @@ def dataset_events(dataset: Path) -> pd.DataFrame:
         store.close()
 
 
+def assert_rollups_match(dataset: Path) -> None:
+    """The rollups hold exactly the events: the files on disk are the manifest's, every level
+    sums to the event count, and the answers from rollups are those from the events."""
+    manifest = Manifest.load(dataset)
+    assert manifest is not None
+    found = sorted(
+        p.relative_to(dataset).as_posix() for p in (dataset / "rollups").rglob("part-*.parquet")
+    )
+    assert found == manifest.rollup_parts()
+    assert [p.name for p in (dataset / "rollups").glob("ids-*.parquet")] == [
+        Path(shared_ids_path(manifest.parts())).name
+    ]
+    rolled, plain = DatasetQuery(dataset), DatasetQuery(dataset, rollups=False)
+    try:
+        assert rolled.rollups
+        assert rolled.shared_ids
+        for level in LEVELS:
+            assert rolled.fetch(f"SELECT sum(n) FROM r_{level}")[0][0] == manifest.events
+        assert rolled.kpis() == plain.kpis()
+        k = rolled.kpis()
+        bucket = queries.choose_bucket(k.first, k.last)
+        for name in ("errors_over_time", "throttling_over_time"):
+            a = getattr(rolled, name)(None, bucket, "Asia/Shanghai")
+            b = getattr(plain, name)(None, bucket, "Asia/Shanghai")
+            pd.testing.assert_frame_equal(a.totals, b.totals)
+            pd.testing.assert_frame_equal(a.counts, b.counts)
+        pd.testing.assert_frame_equal(rolled.top_codes(), plain.top_codes())
+        pd.testing.assert_frame_equal(rolled.per_model(), plain.per_model())
+        pd.testing.assert_frame_equal(rolled.status_distribution(), plain.status_distribution())
+    finally:
+        rolled.close()
+        plain.close()
+
+
 def assert_same_dataset(a: Path, b: Path) -> None:
-    """Same events (every column), same per-file counts, same stored report."""
+    """Same events (every column), same per-file counts, same stored report; rollups that
+    match the events in both."""
+    assert_rollups_match(a)
+    assert_rollups_match(b)
     pd.testing.assert_frame_equal(dataset_events(a), dataset_events(b), check_categorical=False)
     ma, mb = Manifest.load(a), Manifest.load(b)
     assert ma is not None
@@ -63,11 +102,15 @@ def test_local_engine_equals_one_process_and_reingest_adds_nothing(
     assert first.engine == "local"
     assert first.segments > len(list(logs.iterdir()))  # the big file was cut in ranges
     assert_same_dataset(dataset, serial)
-    parts = sorted(p.relative_to(dataset) for p in dataset.rglob("*.parquet"))
+    parts = {p.relative_to(dataset): p.stat().st_mtime_ns for p in dataset.rglob("*.parquet")}
+    assert any(p.parts[0] == "rollups" for p in parts)
     again = ingest_dataset([str(logs)], dataset, workers=2, segment_bytes=SEGMENT)
     assert (again.events_added, again.segments) == (0, 0)
     assert len(again.unchanged_files) == len(list(logs.iterdir()))
-    assert sorted(p.relative_to(dataset) for p in dataset.rglob("*.parquet")) == parts
+    # nothing rewritten: parts, rollups and the shared-ids file
+    assert {p.relative_to(dataset): p.stat().st_mtime_ns for p in dataset.rglob("*.parquet")} == (
+        parts
+    )
     assert_same_dataset(dataset, serial)
 
 
@@ -107,6 +150,16 @@ def test_an_appended_file_adds_exactly_its_new_events(name: str, tmp_path: Path)
     assert first.events_added + second.events_added == reference.events_added
     got, want = dataset_events(dataset), dataset_events(whole)
     pd.testing.assert_frame_equal(got, want, check_categorical=False)  # line numbers continue
+    assert_rollups_match(dataset)  # the tail's rollups add exactly its events
+    grown = Manifest.load(dataset)
+    assert grown is not None
+    tail = [s for e in grown.files.values() for s in e.segments][-1]
+    store = DatasetQuery(dataset)
+    tail_rollups = [str(dataset / p) for p in tail.rollups if "/minute/" in p]
+    assert store.fetch(f"SELECT sum(n) FROM read_parquet({tail_rollups})")[0][0] == (
+        second.events_added
+    )
+    store.close()
 
 
 def test_an_unfinished_last_line_waits_for_the_rest(tmp_path: Path) -> None:
@@ -141,6 +194,7 @@ def test_a_rewritten_gzip_replaces_its_events(tmp_path: Path) -> None:
     ingest_dataset([str(log)], plain, workers=1)
     assert before < len(after) == len(dataset_events(plain))
     assert len(list(dataset.rglob("*.parquet"))) == len(list(plain.rglob("*.parquet")))
+    assert_rollups_match(dataset)  # the old rollups went with the old parts
 
 
 def _ingest_argv(logs: Path, dataset: Path, workers: int) -> list[str]:

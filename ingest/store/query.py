@@ -7,14 +7,26 @@ outcome filters on errors only) become a WHERE clause that DuckDB pushes down to
 files: the ``day`` partition prunes files for a time window, row-group statistics prune the
 rest, and only aggregates (a few hundred rows) come back to pandas.
 
+Most questions are answered from the rollups written at ingest (``ingest.store.rollups``) when
+the dataset has them: a rollup row stands for ``n`` events with the same minute (or hour) and
+the same values of the columns filters and charts use, so a filter change sums a few hundred
+thousand rows instead of scanning 50 M events. A time window is cut into whole hours (hour
+rows), whole minutes (minute rows) and the partial minutes at its ends (the events themselves,
+aggregated the same way), so the answers are those of the events to the event. Questions that
+need what rollups do not keep (a message search, request_id tables, the rows for exports) read
+the events. ``DatasetQuery(..., rollups=False)`` reads the events for everything (tests
+compare both).
+
 ../shared/reference/performance.md: ``SET TimeZone='UTC'`` and integer epoch arithmetic for
 buckets (``date_trunc`` on TIMESTAMPTZ goes through ICU and is several times slower).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +47,7 @@ from ingest.queries import (
     empty_table,
 )
 from ingest.store.manifest import Manifest, StoreError
+from ingest.store.rollups import LEVELS, MINUTE_US, rollup_sql, shared_ids_path, sql_str
 
 _EMPTY_TABLE = """
 CREATE TABLE events (
@@ -43,13 +56,14 @@ CREATE TABLE events (
     retryable BOOLEAN, is_error BOOLEAN, source VARCHAR, line BIGINT, mentions INTEGER,
     format VARCHAR, day VARCHAR)
 """
-#: above this many errors, ``kpis`` estimates the distinct failing request_ids (HyperLogLog)
+#: above this many errors, ``kpis`` on the events estimates the distinct failing request_ids
+#: (HyperLogLog); with rollups and a shared-ids file the count is exact at any size
 EXACT_DISTINCT_MAX = 1_000_000
 _THR = "(" + ", ".join(f"'{k}'" for k in THROTTLING_KINDS) + ")"
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+#: rollup selections of unaligned windows kept (their partial minutes, aggregated)
+_EDGE_CACHE = 8
+#: rows per Arrow batch when streaming events out (exports)
+BATCH_ROWS = 65_536
 
 
 def where(filters: Filters | None) -> tuple[str, list[Any]]:
@@ -90,10 +104,92 @@ def where(filters: Filters | None) -> tuple[str, list[Any]]:
     return " AND ".join(scope) or "TRUE", params
 
 
-class DatasetQuery:
-    """A read-only DuckDB view of a dataset's committed parts (see ``manifest.parts()``)."""
+def _us(ts: pd.Timestamp) -> int:
+    """Microseconds since the epoch, as ``where`` compares (``to_pydatetime`` drops ns)."""
+    t = pd.Timestamp(ts).tz_convert("UTC")
+    return int(t.value // 1000)
 
-    def __init__(self, dataset: str | Path, *, threads: int | None = None) -> None:
+
+def _ts(us: int) -> pd.Timestamp:
+    return pd.Timestamp(us, unit="us", tz="UTC")
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+class Source:
+    """Where an aggregation reads: the events (one row per event), or rollup rows (``n``
+    events each) already restricted to the selection. The aggregates are spelled through it
+    so that one query text serves both."""
+
+    def __init__(self, relation: str, where: str, params: list[Any], rollup: bool) -> None:
+        self.relation = relation
+        self.where = where
+        self.params = params
+        self.rollup = rollup
+
+    @property
+    def rows(self) -> str:
+        """``FROM ... WHERE ...``: add ``AND ...`` conditions after it."""
+        return f"FROM {self.relation} WHERE {self.where}"
+
+    def count(self, cond: str | None = None) -> str:
+        """The number of events (meeting ``cond``)."""
+        if not self.rollup:
+            return "count(*)" if cond is None else f"count(*) FILTER ({cond})"
+        total = "sum(n)" if cond is None else f"sum(n) FILTER ({cond})"
+        return f"coalesce({total}, 0)::BIGINT"
+
+    @property
+    def weight(self) -> str:
+        """Events per row (for sums in a CTE)."""
+        return "n" if self.rollup else "1"
+
+    @property
+    def first(self) -> str:
+        return "min(ts_min)" if self.rollup else 'min("timestamp")'
+
+    @property
+    def last(self) -> str:
+        return "max(ts_max)" if self.rollup else 'max("timestamp")'
+
+    @property
+    def no_rid(self) -> str:
+        """Errors without a request_id."""
+        if self.rollup:
+            return "coalesce(sum(no_rid) FILTER (is_error), 0)::BIGINT"
+        return "count(*) FILTER (is_error AND request_id IS NULL)"
+
+    @property
+    def corrected(self) -> str:
+        """Events whose logged status was corrected."""
+        if self.rollup:
+            return "coalesce(sum(corrected), 0)::BIGINT"
+        return (
+            "count(*) FILTER (logged_status IS NOT NULL AND status_code IS NOT NULL "
+            "AND logged_status <> status_code)"
+        )
+
+    @property
+    def timed(self) -> str:
+        return "minute IS NOT NULL" if self.rollup else '"timestamp" IS NOT NULL'
+
+    @property
+    def epoch_us(self) -> str:
+        """Microseconds since the epoch (of the row's minute, for rollups: buckets that are
+        whole minutes only)."""
+        return f"minute * {MINUTE_US}" if self.rollup else 'epoch_us("timestamp")'
+
+
+class DatasetQuery:
+    """A read-only DuckDB view of a dataset's committed parts (see ``manifest.parts()``) and of
+    their rollups (``manifest.rollup_parts()``; not used when ``rollups=False`` or when some
+    committed segment has none yet)."""
+
+    def __init__(
+        self, dataset: str | Path, *, threads: int | None = None, rollups: bool = True
+    ) -> None:
         import duckdb
 
         self.dataset = Path(dataset)
@@ -110,13 +206,30 @@ class DatasetQuery:
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute(f"SET threads={int(threads or os.cpu_count() or 1)}")
         if self.files:
-            listing = ", ".join(_sql_str(f) for f in self.files)
+            listing = ", ".join(sql_str(f) for f in self.files)
             self.con.execute(
                 "CREATE VIEW events AS SELECT * FROM read_parquet("
                 f"[{listing}], hive_partitioning=true, hive_types={{'day': VARCHAR}})"
             )
         else:
             self.con.execute(_EMPTY_TABLE)
+        self.rollups = bool(rollups and self.files and manifest.rollups_complete(len(LEVELS)))
+        if self.rollups:
+            by_level: dict[str, list[str]] = {level: [] for level in LEVELS}
+            for rel in manifest.rollup_parts():
+                by_level[rel.split("/")[1]].append(sql_str(str(self.dataset / rel)))
+            for level, paths in by_level.items():
+                self.con.execute(
+                    f"CREATE VIEW r_{level} AS SELECT * FROM read_parquet([{', '.join(paths)}])"
+                )
+        ids = self.dataset / shared_ids_path(manifest.parts())
+        self.shared_ids = self.rollups and ids.is_file()
+        if self.shared_ids:
+            self.con.execute(
+                f"CREATE VIEW shared_ids AS SELECT * FROM read_parquet({sql_str(str(ids))})"
+            )
+        self._edges: OrderedDict[Filters, str] = OrderedDict()
+        self._edge_seq = 0
 
     @property
     def key(self) -> str:
@@ -132,69 +245,227 @@ class DatasetQuery:
     def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         return self.con.execute(sql, list(params)).df()
 
+    # ------------------------------------------------------------------ sources
+
+    def answers_from_rollups(self, filters: Filters | None) -> bool:
+        """True when the aggregations of ``filters`` read rollups (no message search)."""
+        return self.rollups and not (filters is not None and filters.search.strip())
+
+    def _source(self, filters: Filters | None, level: str | None = "hour") -> Source:
+        """The rows to aggregate for ``filters``: rollup rows of ``level`` or coarser (with the
+        window's partial minutes from the events), or the events (``level`` None, a message
+        search, no rollups)."""
+        if level is None or not self.answers_from_rollups(filters):
+            w, p = where(filters)
+            return Source("events", w, p, rollup=False)
+        relation, params = self._rollup_rows(filters or Filters(), level)
+        return Source(relation, "TRUE", params, rollup=True)
+
+    def _rollup_rows(self, filters: Filters, level: str) -> tuple[str, list[Any]]:
+        """A relation of rollup rows whose events are exactly the selection's: hour rows for
+        the whole hours of the window (``level`` "hour"), minute rows for the whole minutes
+        left, and the events of the partial minutes at its ends, aggregated alike."""
+        dims, dims_p = where(dataclasses.replace(filters, start=None, end=None))
+        lo = None if filters.start is None else _us(filters.start)
+        hi = None if filters.end is None else _us(filters.end)
+        first = None if lo is None else _ceil_div(lo, MINUTE_US)  # whole minutes [first, last)
+        last = None if hi is None else hi // MINUTE_US
+        edges: list[tuple[int, int]] = []
+        ranges: list[tuple[str, int | None, int | None]] = []
+        if lo is not None and hi is not None and _ceil_div(lo, MINUTE_US) >= hi // MINUTE_US:
+            edges.append((lo, hi))  # not one whole minute: the events
+        else:
+            if lo is not None and first is not None and lo < first * MINUTE_US:
+                edges.append((lo, first * MINUTE_US))
+            if hi is not None and last is not None and last * MINUTE_US < hi:
+                edges.append((last * MINUTE_US, hi))
+            ranges = self._ranges(first, last, level)
+        pieces: list[str] = []
+        params: list[Any] = []
+        for table, a, b in ranges:
+            cond = [dims]
+            params += dims_p
+            if a is not None:
+                cond.append("minute >= ?")
+                params.append(a)
+            if b is not None:
+                cond.append("minute < ?")
+                params.append(b)
+            pieces.append(f"SELECT * FROM r_{table} WHERE {' AND '.join(cond)}")
+        if edges:
+            pieces.append(f"SELECT * FROM {self._edge_rows(filters, edges)}")
+        return "(" + " UNION ALL ".join(pieces) + ") AS r", params
+
+    @staticmethod
+    def _ranges(
+        first: int | None, last: int | None, level: str
+    ) -> list[tuple[str, int | None, int | None]]:
+        """(rollup level, first minute, end minute) pieces covering the minutes [first, last)."""
+        if LEVELS[level] == 1:
+            return [("minute", first, last)]
+        step = LEVELS[level]
+        h0 = None if first is None else _ceil_div(first, step) * step
+        h1 = None if last is None else last // step * step
+        if h0 is not None and h1 is not None and h0 >= h1:
+            return [("minute", first, last)]
+        out: list[tuple[str, int | None, int | None]] = [(level, h0, h1)]
+        if first is not None and h0 is not None and first < h0:
+            out.append(("minute", first, h0))
+        if last is not None and h1 is not None and h1 < last:
+            out.append(("minute", h1, last))
+        return out
+
+    def _edge_rows(self, filters: Filters, edges: list[tuple[int, int]]) -> str:
+        """A temp table of the rollup rows of the events in ``edges`` (partial minutes), built
+        once per ``filters`` (a page asks several questions of the same selection)."""
+        name = self._edges.get(filters)
+        if name is not None:
+            self._edges.move_to_end(filters)
+            return name
+        self._edge_seq += 1
+        name = f"edges_{self._edge_seq}"
+        sqls, params = [], []
+        for a, b in edges:
+            w, p = where(dataclasses.replace(filters, start=_ts(a), end=_ts(b)))
+            sqls.append(rollup_sql("events", w))
+            params += p
+        self.con.execute(f"CREATE TEMP TABLE {name} AS " + " UNION ALL ".join(sqls), params)
+        self._edges[filters] = name
+        while len(self._edges) > _EDGE_CACHE:
+            _, old = self._edges.popitem(last=False)
+            self.con.execute(f"DROP TABLE IF EXISTS {old}")
+        return name
+
     # ------------------------------------------------------------------ rows
 
     def events(
         self, filters: Filters | None = None, *, errors_only: bool = False, limit: int | None = None
     ) -> pd.DataFrame:
-        """The selected events as an events frame (for exports and small selections)."""
-        from ingest.schema import EVENT_COLUMNS
+        """The selected events as an events frame (small selections; exports stream them with
+        ``event_batches``)."""
         from ingest.store.writer import to_events
 
-        w, p = where(filters)
-        if errors_only:
-            w += " AND is_error"
-        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-        sql = f'SELECT {cols} FROM events WHERE {w} ORDER BY "timestamp" NULLS LAST, source, line'
+        sql, p = self._events_sql(filters, errors_only=errors_only)
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return to_events(self.con.sql(sql, params=p).to_arrow_table())
 
-    def count(self, filters: Filters | None = None) -> int:
+    @staticmethod
+    def _events_sql(
+        filters: Filters | None, *, errors_only: bool, with_request_id: bool = False
+    ) -> tuple[str, list[Any]]:
+        from ingest.schema import EVENT_COLUMNS
+
         w, p = where(filters)
-        return int(self._rows(f"SELECT count(*) FROM events WHERE {w}", p)[0][0])
+        if errors_only:
+            w += " AND is_error"
+        if with_request_id:
+            w += " AND request_id IS NOT NULL"
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        sql = f'SELECT {cols} FROM events WHERE {w} ORDER BY "timestamp" NULLS LAST, source, line'
+        return sql, p
+
+    def event_batches(
+        self,
+        filters: Filters | None = None,
+        *,
+        errors_only: bool = False,
+        with_request_id: bool = False,
+        batch_rows: int = BATCH_ROWS,
+    ) -> Iterator[pd.DataFrame]:
+        """The rows of ``events`` (and only those with a request_id, when asked) as events
+        frames of at most ``batch_rows`` rows, streamed from DuckDB: the selection is never
+        whole in pandas (exports). Runs on its own cursor, so other questions may be asked
+        between batches."""
+        import pyarrow as pa
+
+        from ingest.store.writer import to_events
+
+        sql, p = self._events_sql(filters, errors_only=errors_only, with_request_id=with_request_id)
+        cursor = self.con.cursor()
+        try:
+            cursor.execute("SET TimeZone='UTC'")
+            for batch in cursor.sql(sql, params=p).to_arrow_reader(batch_rows):
+                if batch.num_rows:
+                    yield to_events(pa.Table.from_batches([batch]))
+        finally:
+            cursor.close()
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` over the view ``events`` (for ``ingest.store.export``)."""
+        return self._rows(sql, params)
+
+    def distinct(self, column: str, filters: Filters | None = None) -> list[Any]:
+        """The values of a rollup dimension among the selection's errors (NULL left out)."""
+        if column not in ("code", "category", "status_code", "model", "source"):
+            raise ValueError(column)
+        s = self._source(filters)
+        sql = f"SELECT DISTINCT {column} {s.rows} AND is_error AND {column} IS NOT NULL"
+        return [r[0] for r in self._rows(sql, s.params)]
+
+    def count(self, filters: Filters | None = None, *, errors_only: bool = False) -> int:
+        s = self._source(filters)
+        n = s.count("is_error") if errors_only else s.count()
+        return int(self._rows(f"SELECT {n} {s.rows}", s.params)[0][0])
 
     def codes_logged(self) -> set[str]:
-        rows = self._rows("SELECT DISTINCT code FROM events WHERE code IS NOT NULL")
+        s = self._source(None)
+        rows = self._rows(f"SELECT DISTINCT code {s.rows} AND code IS NOT NULL", s.params)
         return {str(r[0]) for r in rows}
 
     # ------------------------------------------------------------------ KPIs
 
     def kpis(self, filters: Filters | None = None) -> Kpis:
-        """``queries.kpis``. Above ``EXACT_DISTINCT_MAX`` errors the number of distinct failing
-        request_ids is a HyperLogLog estimate (exact counting costs seconds at 50 M events)."""
-        w, p = where(filters)
+        """``queries.kpis``. From the events, above ``EXACT_DISTINCT_MAX`` errors the number of
+        distinct failing request_ids is a HyperLogLog estimate (exact counting costs seconds at
+        50 M events); from rollups with a shared-ids file it is exact."""
+        s = self._source(filters)
         row = self._rows(
-            f"""SELECT count(*), count(*) FILTER (is_error),
-                count(*) FILTER (is_error AND category IN {_THR}),
-                count(*) FILTER (is_error AND request_id IS NULL),
-                min("timestamp"), max("timestamp")
-            FROM events WHERE {w}""",
-            p,
+            f"""SELECT {s.count()}, {s.count("is_error")},
+                {s.count(f"is_error AND category IN {_THR}")}, {s.no_rid}, {s.first}, {s.last}
+            {s.rows}""",
+            s.params,
         )[0]
         calls, errors = int(row[0]), int(row[1])
-        distinct = "count(DISTINCT request_id)"
-        if errors > EXACT_DISTINCT_MAX:
-            distinct = "approx_count_distinct(request_id)"
-        ids = self._rows(f"SELECT {distinct} FROM events WHERE {w} AND is_error", p)[0][0]
+        ids = self._failing_ids(filters, s, errors, int(row[3]))
         return Kpis(
             calls=calls,
             errors=errors,
             error_rate=(errors / calls) if errors < calls else None,
             throttled=int(row[2]),
-            failing_request_ids=int(ids or 0),
+            failing_request_ids=ids,
             errors_without_request_id=int(row[3]),
             first=None if row[4] is None else pd.Timestamp(row[4]).tz_convert("UTC"),
             last=None if row[5] is None else pd.Timestamp(row[5]).tz_convert("UTC"),
         )
 
+    def _failing_ids(self, filters: Filters | None, s: Source, errors: int, no_rid: int) -> int:
+        """Distinct request_ids of the selection's errors. From rollups: every id not in the
+        shared-ids file is one error event, so the errors with an id, minus the shared rows
+        selected, plus their distinct ids."""
+        w, p = where(filters)
+        if s.rollup and self.shared_ids:
+            import duckdb
+
+            try:
+                rows, distinct = self._rows(
+                    f"SELECT count(*), count(DISTINCT request_id) FROM shared_ids WHERE {w}", p
+                )[0]
+            except duckdb.Error:  # replaced by a newer ingest since this view was opened
+                pass
+            else:
+                return errors - no_rid - int(rows) + int(distinct)
+        distinct_sql = "count(DISTINCT request_id)"
+        if errors > EXACT_DISTINCT_MAX:
+            distinct_sql = "approx_count_distinct(request_id)"
+        ids = self._rows(f"SELECT {distinct_sql} FROM events WHERE {w} AND is_error", p)[0][0]
+        return int(ids or 0)
+
     def time_bounds(
         self, filters: Filters | None = None
     ) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-        w, p = where(filters)
-        lo, hi = self._rows(f'SELECT min("timestamp"), max("timestamp") FROM events WHERE {w}', p)[
-            0
-        ]
+        s = self._source(filters)
+        lo, hi = self._rows(f"SELECT {s.first}, {s.last} {s.rows}", s.params)[0]
         if lo is None:
             return None
         return pd.Timestamp(lo).tz_convert("UTC"), pd.Timestamp(hi).tz_convert("UTC")
@@ -212,19 +483,20 @@ class DatasetQuery:
         offset_td = bounds[0].tz_convert(tz).utcoffset()
         offset_us = int(pd.Timedelta(offset_td).value // 1000) if offset_td is not None else 0
         width_us = int(pd.Timedelta(bucket).value // 1000)
-        w, p = where(filters)
-        b = f'(epoch_us("timestamp") + {offset_us}) // {width_us}'
+        s = self._source(filters, self._bucket_level(bounds[0], offset_us, width_us))
+        b = f"({s.epoch_us} + {offset_us}) // {width_us}"
         # two narrow scans beat one GROUP BY on (bucket, category) over every call (3x)
         totals = self._frame(
-            f"""SELECT {b} AS b, NULL::VARCHAR AS category, count(*) AS calls,
-                0::BIGINT AS errors, count(*) FILTER (NOT is_error) AS ok
-            FROM events WHERE {w} AND "timestamp" IS NOT NULL GROUP BY 1""",
-            p,
+            f"""SELECT {b} AS b, NULL::VARCHAR AS category, {s.count()} AS calls,
+                0::BIGINT AS errors, {s.count("NOT is_error")} AS ok
+            {s.rows} AND {s.timed} GROUP BY 1""",
+            s.params,
         )
         errs = self._frame(
-            f"""SELECT {b} AS b, category, 0::BIGINT AS calls, count(*) AS errors, 0::BIGINT AS ok
-            FROM events WHERE {w} AND is_error AND "timestamp" IS NOT NULL GROUP BY 1, 2""",
-            p,
+            f"""SELECT {b} AS b, category, 0::BIGINT AS calls, {s.count()} AS errors,
+                0::BIGINT AS ok
+            {s.rows} AND is_error AND {s.timed} GROUP BY 1, 2""",
+            s.params,
         )
         frame = pd.concat([totals, errs], ignore_index=True) if len(errs) else totals
         lo, hi = int(frame["b"].min()), int(frame["b"].max())
@@ -235,6 +507,18 @@ class DatasetQuery:
         )
         frame["b"] = frame["b"].astype("int64") - lo
         return frame, index, bool(frame["ok"].sum() > 0)
+
+    @staticmethod
+    def _bucket_level(first: pd.Timestamp, offset_us: int, width_us: int) -> str | None:
+        """The coarsest rollup level whose rows each fall in one bucket (None: the events, for
+        buckets under a minute, zones off the minute, times before 1970)."""
+        if first.value < 0:
+            return None  # bucket numbers truncate towards zero: floored minutes differ
+        for level in sorted(LEVELS, key=lambda lv: -LEVELS[lv]):
+            step = LEVELS[level] * MINUTE_US
+            if width_us % step == 0 and offset_us % step == 0:
+                return level
+        return None
 
     @staticmethod
     def _wide(frame: pd.DataFrame, index: pd.DatetimeIndex, order: Sequence[str]) -> pd.DataFrame:
@@ -308,24 +592,25 @@ class DatasetQuery:
     ) -> pd.DataFrame:
         """``queries.top_codes``: code, category (mode), status (mode), count, share, meaning."""
         cols = TOP_CODES_COLUMNS
-        w, p = where(filters)
+        src = self._source(filters)
         out = self._frame(
             f"""WITH e AS (
                 SELECT coalesce(code, '(no code)') AS code,
-                       coalesce(category, 'unknown') AS category, status_code
-                FROM events WHERE {w} AND is_error),
-            n AS (SELECT code, count(*) AS cnt FROM e GROUP BY code),
+                       coalesce(category, 'unknown') AS category, status_code,
+                       {src.weight} AS w
+                {src.rows} AND is_error),
+            n AS (SELECT code, sum(w)::BIGINT AS cnt FROM e GROUP BY code),
             c AS (SELECT code, category, row_number() OVER
-                    (PARTITION BY code ORDER BY count(*) DESC, category) AS rk
+                    (PARTITION BY code ORDER BY sum(w) DESC, category) AS rk
                   FROM e GROUP BY code, category),
             s AS (SELECT code, status_code, row_number() OVER
-                    (PARTITION BY code ORDER BY count(*) DESC, status_code) AS rk
+                    (PARTITION BY code ORDER BY sum(w) DESC, status_code) AS rk
                   FROM e WHERE status_code IS NOT NULL GROUP BY code, status_code)
             SELECT n.code, c.category, s.status_code AS status, n.cnt AS count
             FROM n JOIN c ON c.code = n.code AND c.rk = 1
             LEFT JOIN s ON s.code = n.code AND s.rk = 1
             ORDER BY count DESC, n.code""",
-            p,
+            src.params,
         )
         if out.empty:
             return empty_table(cols)
@@ -339,13 +624,12 @@ class DatasetQuery:
 
     def status_distribution(self, filters: Filters | None = None) -> pd.DataFrame:
         """``queries.status_distribution``: status, count, corrected."""
-        w, p = where(filters)
+        s = self._source(filters)
         out = self._frame(
-            f"""SELECT coalesce(status_code, -1) AS status, count(*) AS count,
-                count(*) FILTER (logged_status IS NOT NULL AND status_code IS NOT NULL
-                                 AND logged_status <> status_code) AS corrected
-            FROM events WHERE {w} AND is_error GROUP BY 1 ORDER BY 1""",
-            p,
+            f"""SELECT coalesce(status_code, -1) AS status, {s.count()} AS count,
+                {s.corrected} AS corrected
+            {s.rows} AND is_error GROUP BY 1 ORDER BY 1""",
+            s.params,
         )
         if out.empty:
             return pd.DataFrame(
@@ -357,20 +641,20 @@ class DatasetQuery:
     def per_model(self, filters: Filters | None = None) -> pd.DataFrame:
         """``queries.per_model``: model, calls, errors, error_rate, throttled, top_code."""
         cols = PER_MODEL_COLUMNS
-        w, p = where(filters)
+        s = self._source(filters)
         out = self._frame(
-            f"""SELECT model, count(*) AS calls, count(*) FILTER (is_error) AS errors,
-                count(*) FILTER (is_error AND category IN {_THR}) AS throttled,
-                count(*) FILTER (NOT is_error) AS ok
-            FROM events WHERE {w} GROUP BY model""",
-            p,
+            f"""SELECT model, {s.count()} AS calls, {s.count("is_error")} AS errors,
+                {s.count(f"is_error AND category IN {_THR}")} AS throttled,
+                {s.count("NOT is_error")} AS ok
+            {s.rows} GROUP BY model""",
+            s.params,
         )
         if out.empty:
             return empty_table(cols)
         top = self._frame(
-            f"""SELECT model, code, count(*) AS n FROM events
-            WHERE {w} AND is_error AND code IS NOT NULL GROUP BY model, code""",
-            p,
+            f"""SELECT model, code, {s.count()} AS n
+            {s.rows} AND is_error AND code IS NOT NULL GROUP BY model, code""",
+            s.params,
         )
         top = top.sort_values(["n", "code"], ascending=[False, True]).drop_duplicates("model")
         best = {
@@ -437,12 +721,12 @@ class DatasetQuery:
 
     def code_counts(self, filters: Filters | None = None) -> pd.Series:
         """Errors per (code, category) of the selection, codes logged only (the catalogue)."""
-        w, p = where(filters)
+        s = self._source(filters)
         out = self._frame(
-            f"""SELECT code, category, count(*) AS n FROM events
-            WHERE {w} AND is_error AND code IS NOT NULL AND category IS NOT NULL
+            f"""SELECT code, category, {s.count()} AS n
+            {s.rows} AND is_error AND code IS NOT NULL AND category IS NOT NULL
             GROUP BY 1, 2""",
-            p,
+            s.params,
         )
         series = out.set_index(["code", "category"])["n"].astype("int64")
         return series.rename(None)
@@ -473,36 +757,36 @@ class DatasetQuery:
 
     def filter_options(self, filters: Filters | None = None) -> Options:
         """``queries.filter_options``: the values each filter offers, with their counts."""
-        w, p = where(filters)
+        s = self._source(filters)
         order = {c: i for i, c in enumerate(CATEGORIES)}
         codes = self._frame(
-            f"""SELECT code, coalesce(category, 'unknown') AS category, count(*) AS count
-            FROM events WHERE {w} AND is_error AND code IS NOT NULL GROUP BY 1, 2""",
-            p,
+            f"""SELECT code, coalesce(category, 'unknown') AS category, {s.count()} AS count
+            {s.rows} AND is_error AND code IS NOT NULL GROUP BY 1, 2""",
+            s.params,
         )
         codes["_o"] = codes["category"].map(lambda c: order.get(str(c), len(order)))
         codes = codes.sort_values(["_o", "count", "code"], ascending=[True, False, True])
         codes = codes.drop(columns="_o").drop_duplicates("code").reset_index(drop=True)
         codes["count"] = codes["count"].astype("int64")
         statuses = self._rows(
-            f"""SELECT status_code, count(*) FROM events
-            WHERE {w} AND is_error AND status_code IS NOT NULL GROUP BY 1 ORDER BY 1""",
-            p,
+            f"""SELECT status_code, {s.count()}
+            {s.rows} AND is_error AND status_code IS NOT NULL GROUP BY 1 ORDER BY 1""",
+            s.params,
         )
         models = self._rows(
-            f"""SELECT model, count(*) AS n FROM events WHERE {w} AND model IS NOT NULL
-            GROUP BY 1 ORDER BY n DESC, model""",
-            p,
+            f"""SELECT model, {s.count()} AS cnt {s.rows} AND model IS NOT NULL
+            GROUP BY 1 ORDER BY cnt DESC, model""",
+            s.params,
         )
         sources = self._rows(
-            f"""SELECT source, count(*) AS n FROM events WHERE {w} AND source IS NOT NULL
-            GROUP BY 1 ORDER BY n DESC, source""",
-            p,
+            f"""SELECT source, {s.count()} AS cnt {s.rows} AND source IS NOT NULL
+            GROUP BY 1 ORDER BY cnt DESC, source""",
+            s.params,
         )
         cats = self._rows(
-            f"""SELECT coalesce(category, 'unknown'), count(*) FROM events
-            WHERE {w} AND is_error GROUP BY 1""",
-            p,
+            f"""SELECT coalesce(category, 'unknown'), {s.count()}
+            {s.rows} AND is_error GROUP BY 1""",
+            s.params,
         )
         return Options(
             codes=codes,
@@ -519,22 +803,23 @@ class DatasetQuery:
 
     def code_summary(self, filters: Filters | None = None, top: int = 10) -> list[dict[str, Any]]:
         """Errors per code for ``summary``: count, most frequent status and category."""
-        w, p = where(filters)
+        src = self._source(filters)
         rows = self._rows(
-            f"""WITH e AS (SELECT coalesce(code, '(no code)') AS code, status_code, category
-                           FROM events WHERE {w} AND is_error),
-            n AS (SELECT code, count(*) AS cnt FROM e GROUP BY code),
+            f"""WITH e AS (SELECT coalesce(code, '(no code)') AS code, status_code, category,
+                                  {src.weight} AS w
+                           {src.rows} AND is_error),
+            n AS (SELECT code, sum(w)::BIGINT AS cnt FROM e GROUP BY code),
             s AS (SELECT code, status_code, row_number() OVER
-                    (PARTITION BY code ORDER BY count(*) DESC, status_code) AS rk
+                    (PARTITION BY code ORDER BY sum(w) DESC, status_code) AS rk
                   FROM e WHERE status_code IS NOT NULL GROUP BY 1, 2),
             c AS (SELECT code, category, row_number() OVER
-                    (PARTITION BY code ORDER BY count(*) DESC, category) AS rk
+                    (PARTITION BY code ORDER BY sum(w) DESC, category) AS rk
                   FROM e WHERE category IS NOT NULL GROUP BY 1, 2)
             SELECT n.code, n.cnt, s.status_code, c.category FROM n
             LEFT JOIN s ON s.code = n.code AND s.rk = 1
             LEFT JOIN c ON c.code = n.code AND c.rk = 1
             ORDER BY n.cnt DESC, n.code LIMIT {int(top)}""",
-            p,
+            src.params,
         )
         return [
             {
@@ -550,11 +835,11 @@ class DatasetQuery:
         """Errors per value of ``category`` or ``status_code`` (``(none)`` for missing)."""
         if column not in ("category", "status_code"):
             raise ValueError(column)
-        w, p = where(filters)
+        s = self._source(filters)
         rows = self._rows(
-            f"""SELECT coalesce(CAST({column} AS VARCHAR), '(none)') AS v, count(*) AS n
-            FROM events WHERE {w} AND is_error GROUP BY 1 ORDER BY n DESC, v""",
-            p,
+            f"""SELECT coalesce(CAST({column} AS VARCHAR), '(none)') AS v, {s.count()} AS cnt
+            {s.rows} AND is_error GROUP BY 1 ORDER BY cnt DESC, v""",
+            s.params,
         )
         return {str(v): int(n) for v, n in rows}
 

@@ -56,6 +56,10 @@ class Queries(Protocol):
         self, filters: Filters, *, errors_only: bool = False, limit: int | None = None
     ) -> pd.DataFrame: ...
 
+    def request_ids_csv(self, filters: Filters, tz: str) -> bytes: ...
+
+    def ticket(self, filters: Filters, tz: str) -> str: ...
+
 
 def window(filters: Filters, start: pd.Timestamp | None, end: pd.Timestamp | None) -> Filters:
     """``filters`` narrowed to [start, end) (the intersection with their own window)."""
@@ -137,6 +141,17 @@ class FrameQueries:
             out = queries.errors_only(out)
         return out if limit is None else out.head(limit)
 
+    def request_ids_csv(self, filters: Filters, tz: str) -> bytes:
+        from ingest import export
+
+        return export.request_ids_csv(self.events(filters, errors_only=True), tz, bom=True)
+
+    def ticket(self, filters: Filters, tz: str) -> str:
+        from ingest import export
+
+        errors = self.events(filters, errors_only=True)
+        return export.ticket_markdown(errors, tz, filters.describe(tz))
+
 
 class StoreQueries:
     """``Queries`` of a Parquet dataset in DuckDB. One connection, used by one thread at a time
@@ -204,3 +219,17 @@ class StoreQueries:
     ) -> pd.DataFrame:
         out: pd.DataFrame = self._ask("events", filters, errors_only=errors_only, limit=limit)
         return out
+
+    def request_ids_csv(self, filters: Filters, tz: str) -> bytes:
+        """Streamed from DuckDB in batches (``ingest.store.export``), not loaded whole."""
+        from ingest.store import export
+
+        with self._lock:
+            return export.request_ids_csv(self.store, filters, tz, bom=True)
+
+    def ticket(self, filters: Filters, tz: str) -> str:
+        """Aggregated in SQL (``ingest.store.export``), not from the loaded errors."""
+        from ingest.store import export
+
+        with self._lock:
+            return export.ticket_markdown(self.store, filters, tz)

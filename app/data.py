@@ -24,7 +24,6 @@ from app.backend import FrameQueries, Queries
 from ingest import IngestReport, load_events
 from ingest.analysis import Explanation, RetryReport, analyse_retries, explain_spike
 from ingest.catalog import Catalogue, load_catalogue
-from ingest.export import ticket_markdown
 from ingest.parallel import PARALLEL_MIN_BYTES
 from ingest.queries import Filters, Kpis, Options, Spike, TimeSeries
 from ingest.sources import Source
@@ -285,14 +284,14 @@ def code_counts(dataset: Dataset, filters: Filters) -> pd.Series:
     return cast(pd.Series, _answer(dataset.key, "code_counts", filters, (), dataset.queries))
 
 
-def error_events(dataset: Dataset, filters: Filters) -> pd.DataFrame:
-    """The error events of the selection (for the exports; built when a download is clicked)."""
-    return dataset.queries.events(filters, errors_only=True)
+def request_ids_csv(dataset: Dataset, filters: Filters, tz: str) -> bytes:
+    """The request_id CSV of the selection (built when the download is clicked)."""
+    return dataset.queries.request_ids_csv(filters, tz)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _ticket(key: str, filters: Filters, tz: str, _q: Queries) -> str:
-    return ticket_markdown(_q.events(filters, errors_only=True), tz, filters.describe(tz))
+    return _q.ticket(filters, tz)
 
 
 def ticket(dataset: Dataset, filters: Filters, tz: str) -> str:

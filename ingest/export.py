@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -117,8 +118,81 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
-def _window(ts: pd.Series, tz: str) -> str:
-    return f"{format_time(ts.min(), tz)} — {format_time(ts.max(), tz)}"
+@dataclass(frozen=True)
+class CodeSummary:
+    """One error code of a ticket: what ``render_ticket`` says of it."""
+
+    code: str  # "(no code)" for errors without one
+    count: int
+    statuses: list[int]  # most frequent first (ties: first seen first)
+    first: pd.Timestamp  # NaT when none of its events has a time
+    last: pd.Timestamp
+    models: list[tuple[str, int]]  # "(unknown)" for none; most frequent first
+    message: str | None  # the first message logged
+    ids: list[str]  # the first ``ids_per_code`` distinct request_ids, oldest first
+    id_count: int  # distinct request_ids
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    """What the support ticket says of a selection (log text already redacted)."""
+
+    errors: int
+    with_id: int
+    distinct_ids: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    codes: list[CodeSummary]  # most frequent first (ties: first seen first)
+    without_id: pd.DataFrame  # queries.failures_without_request_id
+
+
+def ticket_summary(
+    events: pd.DataFrame, *, ids_per_code: int = TICKET_IDS_PER_CODE
+) -> TicketSummary:
+    """The ticket's figures for ``events`` (in pandas; a dataset computes them in SQL)."""
+    events = redact_frame(events)
+    errs = errors_only(events)
+    with_id = errs.loc[errs["request_id"].notna().to_numpy(dtype=bool)]
+    codes = []
+    code = errs["code"].astype("string").fillna("(no code)")
+    for name, count in code.value_counts().items():
+        group = errs.loc[(code == name).to_numpy(dtype=bool)]
+        statuses = group["status_code"].dropna().astype(int).value_counts()
+        models = group["model"].astype("string").fillna("(unknown)").value_counts()
+        message = group["message"].astype("string").dropna()
+        ids = (
+            group.loc[group["request_id"].notna().to_numpy(dtype=bool)]
+            .sort_values("timestamp", kind="stable")["request_id"]
+            .drop_duplicates()
+            .astype(str)
+            .tolist()
+        )
+        codes.append(
+            CodeSummary(
+                code=str(name),
+                count=int(count),
+                statuses=[int(s) for s in statuses.index],
+                first=group["timestamp"].min(),
+                last=group["timestamp"].max(),
+                models=[(str(m), int(n)) for m, n in models.items()],
+                message=str(message.iloc[0]) if len(message) else None,
+                ids=ids[:ids_per_code],
+                id_count=len(ids),
+            )
+        )
+    return TicketSummary(
+        errors=len(errs),
+        with_id=len(with_id),
+        distinct_ids=int(with_id["request_id"].nunique()),
+        first=errs["timestamp"].min(),
+        last=errs["timestamp"].max(),
+        codes=codes,
+        without_id=failures_without_request_id(errs),
+    )
+
+
+def _window(first: pd.Timestamp, last: pd.Timestamp, tz: str) -> str:
+    return f"{format_time(first, tz)} — {format_time(last, tz)}"
 
 
 def ticket_markdown(
@@ -135,63 +209,54 @@ def ticket_markdown(
     "and N more" pointing at the CSV). Failures without a request_id get their own section
     saying what to send instead. Log text is escaped; request_ids sit in code blocks.
     """
-    events = redact_frame(events)
-    errs = errors_only(events)
-    with_id = errs.loc[errs["request_id"].notna().to_numpy(dtype=bool)]
+    summary = ticket_summary(events, ids_per_code=ids_per_code)
+    return render_ticket(summary, tz, filters_description)
+
+
+def render_ticket(summary: TicketSummary, tz: str, filters_description: str) -> str:
+    """The ticket Markdown of ``summary`` (see ``ticket_markdown``)."""
     lines: list[str] = [
         "# DashScope API 调用失败摘要 / DashScope API failure summary",
         "",
         f"- 筛选条件 / Filters: {escape_markdown(filters_description)}",
         f"- 时区 / Time zone: {tz}",
     ]
-    if errs.empty:
+    if not summary.errors:
         lines += ["", "没有失败的调用。 / No failed calls in this selection.", ""]
         return "\n".join(lines)
     lines += [
-        f"- 时间范围 / Time window: {_window(errs['timestamp'], tz)}",
-        f"- 失败调用 / Failed calls: {len(errs)} "
-        f"({len(with_id)} with request_id, {len(errs) - len(with_id)} without)",
-        f"- 不同的 request_id / Distinct request_ids: {with_id['request_id'].nunique()}",
+        f"- 时间范围 / Time window: {_window(summary.first, summary.last, tz)}",
+        f"- 失败调用 / Failed calls: {summary.errors} "
+        f"({summary.with_id} with request_id, {summary.errors - summary.with_id} without)",
+        f"- 不同的 request_id / Distinct request_ids: {summary.distinct_ids}",
         "",
         "## 按错误码 / By error code",
     ]
-    code = errs["code"].astype("string").fillna("(no code)")
-    for name, count in code.value_counts().items():
-        group = errs.loc[(code == name).to_numpy(dtype=bool)]
-        statuses = group["status_code"].dropna().astype(int).value_counts()
-        status_text = ", ".join(str(s) for s in statuses.index) or "?"
-        models = group["model"].astype("string").fillna("(unknown)").value_counts()
-        model_text = ", ".join(f"{escape_markdown(str(m))} ({n})" for m, n in models.items())
-        message = group["message"].astype("string").dropna()
-        ids = (
-            group.loc[group["request_id"].notna().to_numpy(dtype=bool)]
-            .sort_values("timestamp", kind="stable")["request_id"]
-            .drop_duplicates()
-            .astype(str)
-            .tolist()
-        )
+    for group in summary.codes:
+        status_text = ", ".join(str(s) for s in group.statuses) or "?"
+        model_text = ", ".join(f"{escape_markdown(m)} ({n})" for m, n in group.models)
         lines += [
             "",
-            f"### {escape_markdown(str(name))} (HTTP {status_text}): {count}",
+            f"### {escape_markdown(group.code)} (HTTP {status_text}): {group.count}",
             "",
-            f"- 时间 / Window: {_window(group['timestamp'], tz)}",
+            f"- 时间 / Window: {_window(group.first, group.last, tz)}",
             f"- 模型 / Models: {model_text}",
         ]
-        if len(message):
-            lines.append(f"- 错误信息 / Message: {escape_markdown(str(message.iloc[0]))}")
-        if ids:
-            shown = ids[:ids_per_code]
-            lines += [f"- request_id ({len(shown)} / {len(ids)}):", "", "```"]
+        if group.message is not None:
+            lines.append(f"- 错误信息 / Message: {escape_markdown(group.message)}")
+        if group.ids:
+            shown = group.ids
+            lines += [f"- request_id ({len(shown)} / {group.id_count}):", "", "```"]
             lines += [i.replace("`", "'") for i in shown]
             lines.append("```")
-            if len(ids) > len(shown):
+            if group.id_count > len(shown):
+                more = group.id_count - len(shown)
                 lines.append(
-                    f"…and {len(ids) - len(shown)} more (另有 {len(ids) - len(shown)} 个): "
-                    f"see the attached CSV ({CSV_NAME})."
+                    f"…and {more} more (另有 {more} 个): see the attached CSV ({CSV_NAME})."
                 )
         else:
             lines.append("- request_id: none logged (see below)")
-    missing = failures_without_request_id(events)
+    missing = summary.without_id
     if not missing.empty:
         lines += [
             "",

@@ -53,8 +53,8 @@ class View:
     def code_counts(self) -> pd.Series:
         return data.code_counts(self.dataset, self.filters)
 
-    def error_events(self) -> pd.DataFrame:
-        return data.error_events(self.dataset, self.filters)
+    def request_ids_csv(self) -> bytes:
+        return data.request_ids_csv(self.dataset, self.filters, self.tz)
 
     def ticket(self) -> str:
         return data.ticket(self.dataset, self.filters, self.tz)

@@ -73,7 +73,7 @@ def body(dataset: data.Dataset) -> None:
     with left:
         st.download_button(
             t("export_csv"),
-            data=lambda: export.request_ids_csv(view.error_events(), tz, bom=True),
+            data=view.request_ids_csv,
             file_name=export.CSV_NAME,
             mime="text/csv",
             key="export_request_ids",

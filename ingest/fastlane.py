@@ -50,6 +50,9 @@ _TEMPLATE = bytes.maketrans(b"0123456789abcdefABCDEF", b"0" * 22)
 #: a template needs this many lines in a chunk before it is worth a recipe
 MIN_LINES = 2
 MAX_RECIPES = 20_000
+#: longer records are read by the matcher every time (a template of megabytes is no key)
+MAX_RECORD_TEMPLATE = 64 << 10
+_UNSEEN: Any = object()
 #: fields of a raw event that say which format spoke, not what the line says
 _FORMAT_KEYS = frozenset({"format", "role", "error", "success", "shape"})
 _PER_ROW = ("request_id", "model", "ts")
@@ -70,8 +73,26 @@ _EXCEPTION_RE2 = r"^[A-Za-z_][\w.$]*(?:Error|Exception|Failure|Exit|Warning)\b"
 
 
 def _leading_ts_re2() -> str:
-    """records.LEADING_TS without its verbose layout (RE2 has no verbose flag)."""
-    return re.sub(r"\s+", "", LEADING_TS.pattern.replace("\\ ", "\0")).replace("\0", " ")
+    """records.LEADING_TS without its verbose layout (RE2 has no verbose flag): whitespace
+    outside character classes dropped, escaped spaces kept."""
+    out: list[str] = []
+    in_class = escaped = False
+    for ch in LEADING_TS.pattern:
+        if escaped:
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            out.append(ch)
+            escaped = True
+        elif in_class:
+            out.append(ch)
+            in_class = ch != "]"
+        elif ch == "[":
+            out.append(ch)
+            in_class = True
+        elif not ch.isspace():
+            out.append(ch)
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,7 @@ class Recipe:
     rid: Span | None = None
     model: Span | None = None
     ts: TsLayout | None = None
+    ts_span: Span | None = None  # the timestamp as written (for records cut one at a time)
 
     def outcome_key(self) -> tuple[Any, ...]:
         """What decides the outcomes, without the places of the spans: recipes alike but for
@@ -171,9 +193,12 @@ class FastLane:
         self.recipes: dict[bytes, Recipe | None] = {}
         self.frames: list[pd.DataFrame] = []
         self.lines = 0  # lines this lane parsed (the rest went the slow way)
+        self.records = 0  # records of the slow way cut by a recipe instead of the matcher
         self._lead = _leading_ts_re2()
         self.timestamped: bool | None = None
         self._checked_layouts: set[tuple[str, Any]] = set()
+        self.record_recipes: dict[bytes, Recipe | None] = {}
+        self.pending: dict[bytes, tuple[str, str | None]] = {}
 
     # -- one chunk -------------------------------------------------------------------------------
 
@@ -330,22 +355,25 @@ class FastLane:
         self.recipes[tmpl] = recipe
         return recipe
 
-    def _slow_event(self, line: str) -> tuple[list[dict[str, Any]], Record] | None:
+    def _slow_event(self, line: str) -> tuple[str, str | None] | None:
+        """The record that one line makes on its own (text and time), as the grouper reads it."""
         recs = list(RecordGrouper(self.timestamped).feed(line + "\n", final=True))
         if len(recs) != 1:
             return None
-        rec = recs[0]
-        return self.matcher.match(rec.text, rec.ts), rec
+        return recs[0].text, recs[0].ts
 
     def _learn(self, chunk: _Chunk, examples: tuple[int, int]) -> Recipe | None:
         """A recipe from two example lines, or None when they cannot be cut by position."""
+        records = [self._slow_event(chunk.line(k)) for k in examples]
+        if records[0] is None or records[1] is None:
+            return None
+        return self.learn(records[0], records[1])
+
+    def learn(self, a: tuple[str, str | None], b: tuple[str, str | None]) -> Recipe | None:
+        """A recipe from two records (text, time) of one template, or None."""
         parsed: list[tuple[dict[str, Any], bytes] | None] = []
-        for k in examples:
-            text = chunk.line(k)
-            found = self._slow_event(text)
-            if found is None:
-                return None
-            raws = found[0]
+        for text, ts in (a, b):
+            raws = self.matcher.match(text, ts)
             if not raws:
                 if self.looks_like_event(text):
                     return None
@@ -353,7 +381,7 @@ class FastLane:
                 continue
             if len(raws) != 1:
                 return None
-            parsed.append((raws[0], chunk.line_bytes(k)))
+            parsed.append((raws[0], text.encode("utf-8")))
         first, last = parsed
         if first is None and last is None:
             return IGNORE
@@ -364,7 +392,7 @@ class FastLane:
         if recipe is None:
             return None
         # the recipe must give back exactly what the slow path gives for both examples
-        pair = _Chunk(line_a + b"\n" + line_b + b"\n", first_line=1)
+        pair = _Chunk.of([line_a, line_b])
         check = _Rows(2)
         check.fill(self, pair, [(np.arange(2), recipe)])
         for pos, raw in enumerate((raw_a, raw_b)):
@@ -374,8 +402,40 @@ class FastLane:
                 del got["timestamp"]
             if got != want:
                 return None
+            again = normalize(_cut_one(recipe, pair.line_bytes(pos), ""), self.catalogue)
+            if {c: _plain(again.get(c)) for c in _EVENT_FIELDS} != {
+                c: want[c] for c in _EVENT_FIELDS
+            }:
+                return None
         self._checked_layouts.add((self.tz, recipe.ts and _relative(recipe.ts)))
         return recipe
+
+    # -- records the slow path groups ------------------------------------------------------------
+
+    def known(self, text: str, ts: str | None, own_ts: bool) -> Recipe | dict[str, Any] | None:
+        """The raw event of a record whose template has a recipe (IGNORE for a record that is
+        no event), or None: then the matcher reads it. Two records of a template teach it."""
+        if not own_ts or len(text) > MAX_RECORD_TEMPLATE:
+            return None  # a record that inherits its time: the matcher needs the context
+        data = text.encode("utf-8")
+        tmpl = data.translate(_TEMPLATE)
+        recipe = self.record_recipes.get(tmpl, _UNSEEN)
+        if recipe is _UNSEEN:
+            first = self.pending.pop(tmpl, None)
+            if first is None:
+                if len(self.pending) >= MAX_RECIPES:
+                    self.pending.clear()
+                self.pending[tmpl] = (text, ts)
+                return None
+            recipe = self.learn(first, (text, ts))
+            if len(self.record_recipes) >= MAX_RECIPES:
+                self.record_recipes.clear()
+            self.record_recipes[tmpl] = recipe
+        if recipe is None or recipe is IGNORE:
+            return recipe
+        assert isinstance(recipe, Recipe)
+        self.records += 1
+        return _cut_one(recipe, data, text)
 
     def _expected(self, raw: dict[str, Any], layout: TsLayout | None) -> dict[str, Any]:
         """The slow path's event for ``raw`` (the timestamp only the first time a layout of
@@ -483,6 +543,19 @@ class _Chunk:
         # a line's text ends before a CR that precedes its newline (records.py strips it)
         cr = (self.ends > self.starts) & (self.buf[np.maximum(self.ends - 1, 0)] == _CR)
         self.text_ends = self.ends - cr
+
+    @classmethod
+    def of(cls, texts: list[bytes]) -> _Chunk:
+        """A chunk whose units are ``texts`` (records that may span several lines)."""
+        chunk = cls.__new__(cls)
+        chunk.first_line = 1
+        chunk.data = b"\n".join(texts) + b"\n"
+        chunk.buf = np.frombuffer(chunk.data, dtype=np.uint8)
+        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+        chunk.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+        chunk.ends = chunk.text_ends = chunk.starts + lengths
+        chunk.n = len(texts)
+        return chunk
 
     def lengths(self) -> Array:
         result: Array = self.text_ends - self.starts
@@ -784,6 +857,21 @@ def _repeated(rows: _Rows, idx: Array, known: Callable[[str, bool], bool]) -> Ar
     return result
 
 
+def _cut_one(recipe: Recipe, data: bytes, text: str) -> dict[str, Any]:
+    """The raw event of one record (bytes ``data``) by its recipe, as the matcher gives it."""
+    raw: dict[str, Any] = dict(recipe.constants)
+    for key, span, is_int in recipe.fields:
+        value = data[span.offset : span.offset + span.length].decode("utf-8")
+        raw[key] = int(value) if is_int else value
+    for key, where in (("request_id", recipe.rid), ("model", recipe.model), ("ts", recipe.ts_span)):
+        if where is not None:
+            raw[key] = data[where.offset : where.offset + where.length].decode("utf-8")
+    if recipe.rid is not None and set(raw["request_id"]) == {"0"}:
+        raw["request_id"] = None  # the placeholder test _Rows._ids applies
+    raw["shape"] = text[:160]
+    return raw
+
+
 def _cut(
     raw_a: dict[str, Any], line_a: bytes, raw_b: dict[str, Any], line_b: bytes, cat: Catalogue
 ) -> Recipe | None:
@@ -798,6 +886,7 @@ def _cut(
     rid: Span | None = None
     model: Span | None = None
     ts: TsLayout | None = None
+    ts_span: Span | None = None
     for key in sorted(raw_a):
         va, vb = raw_a[key], raw_b[key]
         if key in _FORMAT_KEYS or isinstance(va, bool) or va is None or va == "":
@@ -813,7 +902,7 @@ def _cut(
         if span is None:
             return None
         if key == "ts":
-            ts = _ts_layout(str(va), span)
+            ts, ts_span = _ts_layout(str(va), span), span
             if ts is None:
                 return None
         elif key == "request_id":
@@ -826,7 +915,7 @@ def _cut(
             fields.append((key, span, isinstance(va, int)))
     if ts is None:
         return None  # a line without its own time inherits one: the slow path knows which
-    return Recipe(role, tuple(constants), tuple(fields), rid, model, ts)
+    return Recipe(role, tuple(constants), tuple(fields), rid, model, ts, ts_span)
 
 
 def _span(va: str, line_a: bytes, vb: str, line_b: bytes) -> Span | None:

@@ -68,6 +68,46 @@ def test_the_fast_lane_takes_the_repeated_statements(tmp_path: Path) -> None:
     assert fast_lines >= 1990  # all but the lines at chunk ends
 
 
+def test_multi_line_records_are_cut_by_recipe_too(tmp_path: Path) -> None:
+    """Tracebacks repeat too: the slow path cuts them by recipe once it has seen two."""
+    log = _Log(7)
+    lines: list[str] = []
+    for _ in range(30):
+        lines += log.lines("traceback") + log.lines("ok")
+    path = tmp_path / "tracebacks.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert_same(path)
+    src = next(iter(iter_sources([str(path)])))
+    parser = FileParser(src, registry(), "Asia/Shanghai")
+    frame = parser.run()
+    assert parser.lane is not None
+    assert parser.lane.records >= 28  # every traceback after the first two
+    assert frame["is_error"].sum() == 30
+
+
+def test_the_lane_finds_record_openers_as_the_grouper_does() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ingest.fastlane import _leading_ts_re2
+    from ingest.records import LEADING_TS
+
+    lines = [
+        "2026-11-20 10:00:00,123 INFO x",
+        "INFO 2026-11-20 10:00:00,123 x",
+        "WARN: 2026-11-20T10:00:00.5+08:00 y",
+        "[2026-11-20 10:00:00] z",
+        "[ERROR] 10:00:00.123 w",
+        "10:00:00 v",
+        "    at com.example.Foo(Foo.java:1)",
+        "Traceback (most recent call last):",
+        "x 2026-11-20 10:00:00",
+        "",
+    ]
+    got = pc.match_substring_regex(pa.array(lines), _leading_ts_re2()).to_pylist()
+    assert got == [bool(LEADING_TS.match(line)) for line in lines]
+
+
 # -- a generator of mixed logs -------------------------------------------------------------------
 
 

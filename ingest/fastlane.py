@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -223,29 +224,34 @@ class FastLane:
         fast &= rows.valid
         fast = _pair(rows, fast, collector.knows_request_id)
         emitted = np.zeros(chunk.n, dtype=bool)
-        i = 0
-        n = chunk.n
-        while i < n:
-            if not fast[i]:
-                nxt = np.flatnonzero(fast[i:])
-                j = i + int(nxt[0]) if len(nxt) else n
-                for rec in grouper.feed(chunk.text(i, j)):
+        # runs of lines that go the same way, found once; inside a fast run, lines may still be
+        # demoted to the slow way (_window_cut), so the run is walked again from there
+        flips = np.flatnonzero(np.diff(fast.astype(np.int8))) + 1
+        edges = [0, *flips.tolist(), chunk.n]
+        for a, b in pairwise(edges):
+            i = a
+            while i < b:
+                local = fast[i:b]
+                if not local[0]:
+                    nxt = np.flatnonzero(local)
+                    j = i + int(nxt[0]) if len(nxt) else b
+                    for rec in grouper.feed(chunk.text(i, j)):
+                        handle(rec)
+                    i = j
+                    continue
+                stop = np.flatnonzero(~local)
+                j = i + int(stop[0]) if len(stop) else b
+                for rec in grouper.flush():
                     handle(rec)
-                i = j
-                continue
-            stop = np.flatnonzero(~fast[i:])
-            j = i + int(stop[0]) if len(stop) else n
-            for rec in grouper.flush():
-                handle(rec)
-            cut = self._window_cut(collector, chunk, rows, fast, span=(i, j))
-            if cut == i:
-                continue  # the first lines now go the slow way
-            emitted[i:cut] = True
-            self._tell(rows, i, cut)
-            grouper.skip(cut - i, self._last_own_ts(chunk, i, cut, grouper))
-            if (rows.kind[i:cut] != _K_IGNORE).any():
-                collector.barrier()
-            i = cut
+                cut = self._window_cut(collector, chunk, rows, fast, span=(i, j))
+                if cut == i:
+                    continue  # the first lines now go the slow way
+                emitted[i:cut] = True
+                self._tell(rows, i, cut)
+                grouper.skip(cut - i, self._last_own_ts(chunk, i, cut, grouper))
+                if (rows.kind[i:cut] != _K_IGNORE).any():
+                    collector.barrier()
+                i = cut
         self._emit(chunk, rows, emitted)
 
     # -- which lines may go fast -----------------------------------------------------------------

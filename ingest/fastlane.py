@@ -1,34 +1,30 @@
 """The fast lane: lines that one log statement writes a million times, parsed as columns.
 
-../shared/reference/performance.md: "the cheapest byte is one never parsed in Python". A log
-repeats a handful of statements (``call ok ...``, an httpx 200 line, one JSON record per call);
-their lines differ only in digits and hex ids. A byte translation that maps every digit to ``0``
-and every hex letter to ``0`` keeps positions, so it gives each line a *template*: lines of one
-template have the same length and the same text around the same variable spans.
+../shared/reference/performance.md: "the cheapest byte is one never parsed in Python". Lines of
+one template (``ingest.recipes``) differ only in digits and hex ids. For a template seen twice
+in a chunk, the real matcher and normalizer parse its first and last line; when a recipe cut
+from them gives back the slow path's events for both exactly, every line of the template is cut
+by position with numpy and normalized once per distinct (status, code, message), never line by
+line. Records the slow path still reads (tracebacks, retry notices) get the same treatment one
+at a time (``FastLane.known``): the matcher reads two of a template, a recipe cuts the rest.
 
-For a template seen at least twice in a chunk, the real matcher and normalizer parse its first
-and last line. When every field they produce is a span of the line, at the same place in both,
-and cutting those spans out of both lines gives back the slow path's events exactly, the
-template gets a *recipe*: all its lines are then cut by position with numpy and normalized once
-per distinct (status, code, message), never line by line. Everything else (multi-line records,
-retry notices, failures without a request_id, templates seen once) takes the normal path, in
-line order, so the merge rules of ``ingest.events`` still hold:
+Everything the lane does not take goes the normal way, in line order, so the merge rules of
+``ingest.events`` still hold:
 
 - a line joins the fast lane only if it opens a record and the next line opens one too;
 - a transport line (an httpx 200) only when the next line is the success it announces: the pair
   is one outcome with two mentions, as ``EventCollector`` absorbs it;
 - no fast event within the collector's line window after a transport line still waiting to be
-  absorbed (the slow path decides what that line belongs to).
+  absorbed (the slow path decides what that line belongs to);
+- a request_id seen before is merged at the end (``merge_by_request_id``), as the collector
+  merges a repeated mention: it never absorbs a transport line.
 
-Outcomes mentioned by both lanes (the same request_id) are merged at the end, like rows the
-collector has flushed (``merge_by_request_id``).
+``tests/test_fastlane.py`` holds both ways to the same events on any mix of records.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -40,6 +36,18 @@ from ingest.catalog import Catalogue
 from ingest.events import WINDOW_LINES, WINDOW_SECONDS, EventCollector, _plausible_date
 from ingest.matcher import RecordMatcher
 from ingest.normalize import clean_fields, normalize
+from ingest.recipes import (
+    IGNORE,
+    POSITIONS,
+    TEMPLATE,
+    Recipe,
+    Span,
+    TsLayout,
+    cut_one,
+    first_layout,
+    recipe_from,
+    relative,
+)
 from ingest.records import LEADING_TS, Record, RecordGrouper
 from ingest.report import FileReport
 from ingest.schema import EVENT_DTYPES, empty_events
@@ -47,24 +55,15 @@ from ingest.timestamps import PLAUSIBLE, looks_iso, to_utc_raw
 
 Array = npt.NDArray[Any]
 
-_TEMPLATE = bytes.maketrans(b"0123456789abcdefABCDEF", b"0" * 22)
 #: a template needs this many lines in a chunk before it is worth a recipe
 MIN_LINES = 2
 MAX_RECIPES = 20_000
 #: longer records are read by the matcher every time (a template of megabytes is no key)
-MAX_RECORD_TEMPLATE = 64 << 10
+MAX_RECORDTEMPLATE = 64 << 10
 _UNSEEN: Any = object()
-#: fields of a raw event that say which format spoke, not what the line says
-_FORMAT_KEYS = frozenset({"format", "role", "error", "success", "shape"})
-_PER_ROW = ("request_id", "model", "ts")
 _FIRST_TS_CHARS = frozenset(b"0123456789[IEWDFTC")
 _NEW_LINE = 10
 _CR = 13
-#: the Python twin of timestamps._ARROW_ISO (which to_utc_raw applies)
-_ISO_PARTS = re.compile(
-    r"^\[?(?P<d>\d{4}[-/]\d{2}[-/]\d{2})[T ](?P<t>\d{2}:\d{2}:\d{2})"
-    r"(?:[.,](?P<f>\d{1,9}))?(?:[.,]\d+)*\s?(?P<z>Z|[+-]\d{2}:?\d{2})?"
-)
 _CONTINUATION_RE2 = (
     r"^(?:[ \t]|Traceback \(most recent call last\)|During handling of the above|"
     r"The above exception was|Caused by:|Suppressed:|\.\.\. \d+ (?:more|common)|"
@@ -94,55 +93,6 @@ def _leading_ts_re2() -> str:
         elif not ch.isspace():
             out.append(ch)
     return "".join(out)
-
-
-@dataclass(frozen=True)
-class Span:
-    offset: Any  # an int; one per line when recipes that differ only by place are stacked
-    length: int
-
-
-@dataclass(frozen=True)
-class TsLayout:
-    """Where the parts of an ISO-like timestamp sit inside the line."""
-
-    # offsets in the line (ints; one per line when stacked, see Span)
-    year: Any
-    month: Any
-    day: Any
-    hour: Any
-    minute: Any
-    second: Any
-    frac: Any
-    frac_len: int
-    zone: Any  # -1: naive; else the offset of "Z" or of the sign
-    zone_kind: str  # "", "Z", "+hh:mm", "+hhmm"
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How to turn every line of one template into its event, by position."""
-
-    role: str  # "detail", "transport" or "ignore"
-    constants: tuple[tuple[str, Any], ...] = ()
-    fields: tuple[tuple[str, Span, bool], ...] = ()  # raw key, span, value was an int
-    rid: Span | None = None
-    model: Span | None = None
-    ts: TsLayout | None = None
-    ts_span: Span | None = None  # the timestamp as written (for records cut one at a time)
-
-    def outcome_key(self) -> tuple[Any, ...]:
-        """What decides the outcomes, without the places of the spans: recipes alike but for
-        the length of some number before a field are normalized together."""
-        return (
-            self.role,
-            self.constants,
-            tuple((key, span.length, is_int) for key, span, is_int in self.fields),
-        )
-
-
-IGNORE = Recipe("ignore")
-_POSITIONS = ("year", "month", "day", "hour", "minute", "second", "frac", "zone")
 
 
 Group = list[tuple[Array, Recipe]]
@@ -394,7 +344,7 @@ class FastLane:
         if first is None or last is None:
             return None
         (raw_a, line_a), (raw_b, line_b) = first, last
-        recipe = _cut(raw_a, line_a, raw_b, line_b, self.catalogue)
+        recipe = recipe_from(raw_a, line_a, raw_b, line_b, self.catalogue)
         if recipe is None:
             return None
         # the recipe must give back exactly what the slow path gives for both examples
@@ -408,12 +358,12 @@ class FastLane:
                 del got["timestamp"]
             if got != want:
                 return None
-            again = normalize(_cut_one(recipe, pair.line_bytes(pos), ""), self.catalogue)
+            again = normalize(cut_one(recipe, pair.line_bytes(pos), ""), self.catalogue)
             if {c: _plain(again.get(c)) for c in _EVENT_FIELDS} != {
                 c: want[c] for c in _EVENT_FIELDS
             }:
                 return None
-        self._checked_layouts.add((self.tz, recipe.ts and _relative(recipe.ts)))
+        self._checked_layouts.add((self.tz, recipe.ts and relative(recipe.ts)))
         return recipe
 
     # -- records the slow path groups ------------------------------------------------------------
@@ -421,10 +371,10 @@ class FastLane:
     def known(self, text: str, ts: str | None, own_ts: bool) -> Recipe | dict[str, Any] | None:
         """The raw event of a record whose template has a recipe (IGNORE for a record that is
         no event), or None: then the matcher reads it. Two records of a template teach it."""
-        if not own_ts or len(text) > MAX_RECORD_TEMPLATE:
+        if not own_ts or len(text) > MAX_RECORDTEMPLATE:
             return None  # a record that inherits its time: the matcher needs the context
         data = text.encode("utf-8")
-        tmpl = data.translate(_TEMPLATE)
+        tmpl = data.translate(TEMPLATE)
         recipe = self.record_recipes.get(tmpl, _UNSEEN)
         if recipe is _UNSEEN:
             first = self.pending.pop(tmpl, None)
@@ -441,14 +391,14 @@ class FastLane:
             return recipe
         assert isinstance(recipe, Recipe)
         self.records += 1
-        return _cut_one(recipe, data, text)
+        return cut_one(recipe, data, text)
 
     def _expected(self, raw: dict[str, Any], layout: TsLayout | None) -> dict[str, Any]:
         """The slow path's event for ``raw`` (the timestamp only the first time a layout of
         timestamps is seen: converting one value through pandas costs milliseconds)."""
         ev = normalize(dict(raw), self.catalogue)
         out = {c: _plain(ev.get(c)) for c in _EVENT_FIELDS}
-        key = (self.tz, layout and _relative(layout))
+        key = (self.tz, layout and relative(layout))
         if key not in self._checked_layouts:
             ts = ev.get("ts")
             ts = (ts if _plausible_date(ts) else None) if looks_iso(ts) else None
@@ -597,7 +547,7 @@ class _Chunk:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        translated = self.data.translate(_TEMPLATE)
+        translated = self.data.translate(TEMPLATE)
         offsets = np.append(self.starts, len(self.data)).astype(np.int64)
         arr = pa.Array.from_buffers(
             pa.large_binary(), self.n, [None, pa.py_buffer(offsets), pa.py_buffer(translated)]
@@ -669,12 +619,10 @@ class _Rows:
                 else:
                     self._models(chunk, idx, span)
         timed = [(m, r) for m, r in items if r.ts is not None]
-        for idx, group in _grouped(timed, lambda r: r.ts and _relative(r.ts)):
+        for idx, group in _grouped(timed, lambda r: r.ts and relative(r.ts)):
             first = group[0][1].ts
             assert first is not None
-            places = {
-                p: _per_line(group, [getattr(r.ts, p) for _m, r in group]) for p in _POSITIONS
-            }
+            places = {p: _per_line(group, [getattr(r.ts, p) for _m, r in group]) for p in POSITIONS}
             layout = TsLayout(**places, frac_len=first.frac_len, zone_kind=first.zone_kind)
             self.ts[idx] = _timestamps(chunk, idx, layout, lane.tz)
 
@@ -863,152 +811,13 @@ def _repeated(rows: _Rows, idx: Array, known: Callable[[str, bool], bool]) -> Ar
     return result
 
 
-def _cut_one(recipe: Recipe, data: bytes, text: str) -> dict[str, Any]:
-    """The raw event of one record (bytes ``data``) by its recipe, as the matcher gives it."""
-    raw: dict[str, Any] = dict(recipe.constants)
-    for key, span, is_int in recipe.fields:
-        value = data[span.offset : span.offset + span.length].decode("utf-8")
-        raw[key] = int(value) if is_int else value
-    for key, where in (("request_id", recipe.rid), ("model", recipe.model), ("ts", recipe.ts_span)):
-        if where is not None:
-            raw[key] = data[where.offset : where.offset + where.length].decode("utf-8")
-    if recipe.rid is not None and set(raw["request_id"]) == {"0"}:
-        raw["request_id"] = None  # the placeholder test _Rows._ids applies
-    raw["shape"] = text[:160]
-    return raw
-
-
-def _cut(
-    raw_a: dict[str, Any], line_a: bytes, raw_b: dict[str, Any], line_b: bytes, cat: Catalogue
-) -> Recipe | None:
-    """Spans of the raw fields, the same in both example lines, or None."""
-    role = raw_a.get("role", "detail")
-    if role not in ("detail", "transport") or raw_a.get("status_from_class"):
-        return None
-    if set(raw_a) != set(raw_b):
-        return None
-    constants: list[tuple[str, Any]] = []
-    fields: list[tuple[str, Span, bool]] = []
-    rid: Span | None = None
-    model: Span | None = None
-    ts: TsLayout | None = None
-    ts_span: Span | None = None
-    for key in sorted(raw_a):
-        va, vb = raw_a[key], raw_b[key]
-        if key in _FORMAT_KEYS or isinstance(va, bool) or va is None or va == "":
-            if key == "shape":
-                continue
-            if va != vb:
-                return None
-            constants.append((key, va))
-            continue
-        if not isinstance(va, str | int) or type(va) is not type(vb):
-            return None
-        span = _span(str(va), line_a, str(vb), line_b)
-        if span is None:
-            return None
-        if key == "ts":
-            ts, ts_span = _ts_layout(str(va), span), span
-            if ts is None:
-                return None
-        elif key == "request_id":
-            rid = _rid_span(raw_a, span, cat)
-            if rid is None:
-                return None
-        elif key == "model":
-            model = span
-        else:
-            fields.append((key, span, isinstance(va, int)))
-    if ts is None:
-        return None  # a line without its own time inherits one: the slow path knows which
-    return Recipe(role, tuple(constants), tuple(fields), rid, model, ts, ts_span)
-
-
-def _span(va: str, line_a: bytes, vb: str, line_b: bytes) -> Span | None:
-    """The place of ``va`` in ``line_a`` where ``line_b`` holds ``vb``."""
-    needle_a, needle_b = va.encode("utf-8"), vb.encode("utf-8")
-    if len(needle_a) != len(needle_b):
-        return None
-    start = line_a.find(needle_a)
-    while start != -1:
-        if line_b[start : start + len(needle_b)] == needle_b:
-            return Span(start, len(needle_a))
-        start = line_a.find(needle_a, start + 1)
-    return None
-
-
-def _rid_span(raw: dict[str, Any], span: Span, cat: Catalogue) -> Span | None:
-    """The part of the raw request id that normalization keeps (``chatcmpl-`` and quotes off)."""
-    rid = str(raw["request_id"])
-    ev = normalize({"request_id": rid, "format": raw.get("format")}, cat)
-    kept = ev.get("request_id")
-    if kept is None:
-        return None
-    at = rid.encode("utf-8").find(kept.encode("utf-8"))
-    if at < 0 or kept != kept.strip() or not kept.isascii():
-        return None
-    return Span(span.offset + at, len(kept.encode("utf-8")))
-
-
-def _ts_layout(ts: str, span: Span) -> TsLayout | None:
-    m = _ISO_PARTS.match(ts)
-    if m is None or not looks_iso(ts) or not ts.isascii():
-        return None
-    base = span.offset
-    d, t = m.start("d") + base, m.start("t") + base
-    frac = m.start("f") + base if m.group("f") else -1
-    zone_text = m.group("z") or ""
-    zone = m.start("z") + base if zone_text else -1
-    kind = (
-        ""
-        if not zone_text
-        else "Z"
-        if zone_text == "Z"
-        else ("+hh:mm" if ":" in zone_text else "+hhmm")
-    )
-    return TsLayout(
-        year=d,
-        month=d + 5,
-        day=d + 8,
-        hour=t,
-        minute=t + 3,
-        second=t + 6,
-        frac=frac,
-        frac_len=len(m.group("f") or ""),
-        zone=zone,
-        zone_kind=kind,
-    )
-
-
-def _first_layout(lay: TsLayout) -> TsLayout:
-    """The layout of the first line (a stacked layout holds one offset per line)."""
-    first = {p: int(np.ravel(getattr(lay, p))[0]) for p in _POSITIONS}
-    return TsLayout(**first, frac_len=lay.frac_len, zone_kind=lay.zone_kind)
-
-
-def _relative(lay: TsLayout) -> tuple[Any, ...]:
-    """A layout without its place in the line."""
-    y = lay.year
-    return (
-        lay.month - y,
-        lay.day - y,
-        lay.hour - y,
-        lay.minute - y,
-        lay.second - y,
-        lay.frac - y if lay.frac >= 0 else -1,
-        lay.frac_len,
-        lay.zone - y if lay.zone >= 0 else -1,
-        lay.zone_kind,
-    )
-
-
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
 def _timestamps(chunk: _Chunk, idx: Array, lay: TsLayout, tz: str) -> Array:
     """Epoch nanoseconds (UTC) of the timestamps at ``lay`` in each line, as to_utc_raw reads
     them; impossible or implausible times are the ``int64`` minimum (no time)."""
-    rel = _relative(_first_layout(lay))
+    rel = relative(first_layout(lay))
     ends = [rel[5] + lay.frac_len if lay.frac_len else rel[4] + 2]
     if lay.zone_kind:
         ends.append(rel[7] + len(lay.zone_kind))

@@ -11,10 +11,11 @@ import pandas as pd
 
 from ingest.catalog import load_catalogue
 from ingest.events import EventCollector
-from ingest.fastlane import IGNORE, FastLane
+from ingest.fastlane import FastLane
 from ingest.formats import LogFormat, get_format, registry
 from ingest.matcher import RecordMatcher
 from ingest.normalize import normalize
+from ingest.recipes import IGNORE
 from ingest.records import SAMPLE_LINES, Record, RecordGrouper, looks_timestamped
 from ingest.redact import redact_line
 from ingest.report import FileReport, IngestReport

@@ -14,7 +14,7 @@ The rules (client-log-formats.md sections 6.2 and 7):
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from ingest.schema import (
     empty_events,
     merge_by_request_id,
 )
-from ingest.timestamps import looks_iso, to_iso, to_utc_raw
+from ingest.timestamps import count_offsets, looks_iso, to_iso, to_utc_raw
 
 WINDOW_SECONDS = 30.0
 WINDOW_LINES = 400
@@ -127,6 +127,8 @@ class EventCollector:
     #: request ids this collector started rows for since ``take_new_request_ids``
     _new_ids: set[str] = field(default_factory=set)
     track_new_ids: bool = False
+    #: UTC offsets written in the timestamps of the rows made so far (FileReport.utc_offsets)
+    offsets: Counter[str] = field(default_factory=Counter)
 
     def barrier(self) -> None:
         self._barrier = True
@@ -302,6 +304,7 @@ class EventCollector:
                 else:
                     data[col].append(ev.get(col))
         frame = pd.DataFrame(data)
+        self.offsets.update(count_offsets(data["timestamp"]))
         frame["timestamp"] = to_utc_raw(data["timestamp"], self.tz)
         return coerce_events(frame)
 

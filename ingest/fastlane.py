@@ -51,7 +51,7 @@ from ingest.recipes import (
 from ingest.records import LEADING_TS, Record, RecordGrouper
 from ingest.report import FileReport
 from ingest.schema import EVENT_DTYPES, empty_events
-from ingest.timestamps import PLAUSIBLE, looks_iso, to_utc_raw
+from ingest.timestamps import PLAUSIBLE, looks_iso, normal_offset, to_utc_raw
 
 Array = npt.NDArray[Any]
 
@@ -423,6 +423,10 @@ class FastLane:
         # a transport line and the success that follows it are one outcome
         keep = events & ~(rows.kind == _K_TRANSPORT)
         self.frames.append(rows.frame(chunk, keep, self.source))
+        zones = rows.zone[keep & rows.valid]
+        ids, counts = np.unique(zones[zones >= 0], return_counts=True)
+        for k, count in zip(ids.tolist(), counts.tolist(), strict=True):
+            self.report.utc_offsets[rows.zones[k]] += count
 
     def _tell(self, rows: _Rows, i: int, j: int) -> None:
         """Let the collector know the ids of lines i..j-1 (see EventCollector.external)."""
@@ -590,6 +594,8 @@ class _Rows:
         self.model = np.full(n, -1, dtype=np.int64)
         self.outcomes: list[dict[str, Any]] = []
         self.models: list[str | None] = []
+        self.zone = np.full(n, -1, dtype=np.int64)
+        self.zones: list[str] = []
 
     def event(self, k: int) -> dict[str, Any]:
         ts = int(self.ts[k])
@@ -625,6 +631,21 @@ class _Rows:
             places = {p: _per_line(group, [getattr(r.ts, p) for _m, r in group]) for p in POSITIONS}
             layout = TsLayout(**places, frac_len=first.frac_len, zone_kind=first.zone_kind)
             self.ts[idx] = _timestamps(chunk, idx, layout, lane.tz)
+            self._zones(chunk, idx, layout)
+
+    def _zones(self, chunk: _Chunk, idx: Array, layout: TsLayout) -> None:
+        """The UTC offset each line's timestamp is written with (FileReport.utc_offsets)."""
+        if not layout.zone_kind:
+            return
+        if layout.zone_kind == "Z":
+            texts, inverse = ["Z"], np.zeros(len(idx), dtype=np.int64)
+        else:
+            cut = chunk.cut(idx, Span(layout.zone, len(layout.zone_kind)))
+            uniq, inverse = np.unique(cut, return_inverse=True)
+            texts = [u.decode("ascii", "replace") for u in uniq.tolist()]
+        base = len(self.zones)
+        self.zones.extend(normal_offset(t) for t in texts)
+        self.zone[idx] = base + inverse
 
     def _outcomes(self, lane: FastLane, chunk: _Chunk, idx: Array, group: Group) -> None:
         """Normalize once per distinct combination of the fields that are not per line."""
@@ -690,6 +711,7 @@ class _Rows:
         self.request_id[idx] = np.where(pd.isna(own_rid), self.request_id[t_idx], own_rid)
         t_ts = self.ts[t_idx]
         self.ts[idx] = np.where(t_ts != _NO_TIME, t_ts, self.ts[idx])
+        self.zone[idx] = np.where(t_ts != _NO_TIME, self.zone[t_idx], self.zone[idx])
 
     def frame(self, chunk: _Chunk, keep: Array, source: str) -> pd.DataFrame:
         idx = np.flatnonzero(keep)

@@ -171,6 +171,7 @@ def parse_in_parallel(
         report.ignored += part.ignored
         report.unparsed += part.unparsed
         report.formats.update(part.formats)
+        report.utc_offsets.update(part.utc_offsets)
         for n_line, text in part.unparsed_examples:
             if len(report.unparsed_examples) < 200:
                 report.unparsed_examples.append((n_line + offset, text))

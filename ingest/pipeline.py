@@ -129,6 +129,7 @@ class FileParser:
             self.handle(rec)
         self.report.lines_read = grouper.line_no
         frame = self.collector.frame(self.tz)
+        self.report.utc_offsets.update(self.collector.offsets)
         fast = lane.frame() if lane is not None else None
         if fast is not None:
             frame = merge_by_request_id(concat_events([frame, fast]))

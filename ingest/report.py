@@ -27,6 +27,8 @@ class FileReport:
     unparsed: int = 0
     unparsed_examples: list[tuple[int, str]] = field(default_factory=list)
     formats: Counter[str] = field(default_factory=Counter)
+    #: UTC offsets written in the events' timestamps (+08:00: 1234), for the zone picker
+    utc_offsets: Counter[str] = field(default_factory=Counter)
     events: int = 0
     errors: int = 0
     errors_without_request_id: int = 0
@@ -64,6 +66,7 @@ class FileReport:
             "unparsed": self.unparsed,
             "unparsed_examples": [{"line": n, "text": t} for n, t in self.unparsed_examples],
             "formats": dict(self.formats.most_common()),
+            "utc_offsets": dict(self.utc_offsets.most_common()),
             "events": self.events,
             "errors": self.errors,
             "errors_without_request_id": self.errors_without_request_id,
@@ -114,6 +117,13 @@ class IngestReport:
         return total
 
     @property
+    def utc_offsets(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for f in self.files:
+            total.update(f.utc_offsets)
+        return total
+
+    @property
     def problems(self) -> list[tuple[str, str]]:
         return [(f.source, f.problem) for f in self.files if f.problem]
 
@@ -130,5 +140,6 @@ class IngestReport:
             "unparsed": self.unparsed,
             "errors_without_request_id": self.errors_without_request_id,
             "formats": dict(self.formats.most_common()),
+            "utc_offsets": dict(self.utc_offsets.most_common()),
             "files": [f.to_dict() for f in self.files],
         }

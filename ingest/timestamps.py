@@ -10,6 +10,7 @@ users' machines). Time-only stamps cannot be placed on a day and stay null.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -142,3 +143,23 @@ def to_utc_raw(values: Sequence[Any], tz: str) -> pd.Series:
         for i, v in zip(iso, values, strict=True)
     ]
     return to_utc(out, tz)
+
+
+def count_offsets(values: Sequence[Any]) -> Counter[str]:
+    """How many of ``values`` (timestamps as logged) carry each UTC offset, as ``+08:00``
+    (``Z`` is ``+00:00``); naive times count for none. The dashboard offers these zones."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
+    zones = pc.extract_regex(texts, r"(?P<z>Z|[+-]\d{2}:?\d{2})$").field("z")
+    out: Counter[str] = Counter()
+    for item in pc.value_counts(zones.drop_null()).to_pylist():
+        if item["values"]:  # a row that did not match has an empty field
+            out[normal_offset(item["values"])] += item["counts"]
+    return out
+
+
+def normal_offset(zone: str) -> str:
+    """``Z`` -> ``+00:00``, ``+0800`` -> ``+08:00``."""
+    return "+00:00" if zone == "Z" else _colon(zone)

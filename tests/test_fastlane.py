@@ -39,6 +39,7 @@ def parse(path: Path, *, fast: bool, tz: str = "Asia/Shanghai") -> tuple[pd.Data
         "unparsed": r.unparsed,
         "unparsed_examples": r.unparsed_examples,
         "formats": dict(r.formats),
+        "utc_offsets": dict(r.utc_offsets),
         "fast_lines": parser.lane.lines if parser.lane is not None else 0,
     }
     frame = frame.sort_values(["line", "is_error"], kind="stable").reset_index(drop=True)

@@ -247,3 +247,22 @@ def test_stream_text_before_a_record_does_not_hide_the_call_above() -> None:
     events, _ = parsed(path)
     assert len(events) == len(truth["answered"])
     assert set(events["request_id"].dropna()) == {a["request_id"] for a in truth["answered"]}
+
+
+def test_the_report_counts_the_utc_offsets_the_timestamps_are_written_with() -> None:
+    """The dashboard offers the log's own offsets as time zones (issue #4)."""
+    from ingest.timestamps import count_offsets
+
+    stamps = [
+        "2026-11-20 10:00:00,123",
+        "2026-11-20T10:00:00.1+08:00",
+        "2026-11-20T10:00:00Z",
+        "2026-11-20 10:00:00.5 +0800",
+        None,
+    ]
+    assert count_offsets(stamps) == {"+08:00": 2, "+00:00": 1}
+    _events, report = load_events(REPO / "sample_logs" / "app_events.jsonl")
+    assert report.utc_offsets == {"+08:00": 4518, "+00:00": 2646}
+    assert report.to_dict()["utc_offsets"] == {"+08:00": 4518, "+00:00": 2646}
+    _events, report = load_events(REPO / "sample_logs" / "python_sdk.log")
+    assert report.utc_offsets == {}  # naive times: read in the zone the user picks

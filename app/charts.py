@@ -35,6 +35,10 @@ CATEGORY_COLORS: dict[str, str] = {
 }
 RATE_COLOR = "#111111"
 HEIGHT = 360
+#: fixed margins of the time charts (px): y tick labels left, the rate axis right, two lines of
+#: date ticks and the axis title below. Plotly's automargin (on in the default template) draws
+#: every axis twice; on a stacked time chart that was most of the browser's redraw time.
+TIME_MARGIN = {"l": 50, "r": 50, "t": 10, "b": 72}
 
 
 def esc(text: object) -> str:
@@ -63,6 +67,14 @@ def _layout(fig: go.Figure, *, title: str | None = None, height: int = HEIGHT) -
         hovermode="x unified",
         bargap=0.05,
     )
+    return fig
+
+
+def _fixed_margins(fig: go.Figure, *, right: int = TIME_MARGIN["r"]) -> go.Figure:
+    """Explicit margins, no axis automargin: one layout pass per redraw instead of several."""
+    fig.update_layout(margin={**TIME_MARGIN, "r": right})
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
     return fig
 
 
@@ -117,7 +129,7 @@ def errors_over_time(
         dragmode="select",
         selectdirection="h",
     )
-    return _layout(fig)
+    return _fixed_margins(_layout(fig))
 
 
 def throttling_over_time(
@@ -159,7 +171,7 @@ def throttling_over_time(
         xaxis={"title": f"{time_label} ({zone_label(tz, when)})"},
         yaxis={"title": None, "rangemode": "tozero"},
     )
-    return _layout(fig)
+    return _fixed_margins(_layout(fig), right=15)
 
 
 def top_codes(

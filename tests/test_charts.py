@@ -55,6 +55,19 @@ def test_throttling_marks_spikes(events: pd.DataFrame) -> None:
     assert "peak" in fig.layout.annotations[0].text
 
 
+def test_time_charts_have_fixed_margins(events: pd.DataFrame) -> None:
+    """No axis automargin on the time charts: Plotly lays every axis out again for it, which
+    was most of the browser's redraw time after a filter change (bench/browser_bench.py)."""
+    errors = charts.errors_over_time(q.errors_over_time(events, "5min", "UTC"), "UTC")
+    throttling = charts.throttling_over_time(q.throttling_over_time(events, "5min", "UTC"), "UTC")
+    for fig in (errors, throttling):
+        axes = [fig.layout.xaxis, fig.layout.yaxis] + ([fig.layout.yaxis2] if fig is errors else [])
+        assert [axis.automargin for axis in axes] == [False] * len(axes)
+        assert fig.layout.margin.l >= 40
+        assert fig.layout.margin.b >= 60
+    assert errors.layout.margin.r >= 40  # the error-rate axis is on the right
+
+
 def test_top_codes_puts_the_most_frequent_on_top_with_meanings(events: pd.DataFrame) -> None:
     top = q.top_codes(events, {"InternalError": "<b>内部错误</b>"})
     fig = charts.top_codes(top)

@@ -205,6 +205,8 @@ class DatasetQuery:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute(f"SET threads={int(threads or os.cpu_count() or 1)}")
+        # a long query would draw DuckDB's progress bar into a CSV written to stdout
+        self.con.execute("SET enable_progress_bar=false")
         if self.files:
             listing = ", ".join(sql_str(f) for f in self.files)
             self.con.execute(
@@ -385,6 +387,7 @@ class DatasetQuery:
         cursor = self.con.cursor()
         try:
             cursor.execute("SET TimeZone='UTC'")
+            cursor.execute("SET enable_progress_bar=false")
             for batch in cursor.sql(sql, params=p).to_arrow_reader(batch_rows):
                 if batch.num_rows:
                     yield to_events(pa.Table.from_batches([batch]))

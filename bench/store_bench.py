@@ -11,8 +11,14 @@
    0.1 s with psutil).
 2. Dataset size on disk against the raw logs.
 3. Query latency at ``--events`` (default 50 M) events: a dataset synthesised directly with
-   numpy/pyarrow in the events schema (14 days, 10 % errors, 12 models, 20 sources), then the
-   aggregations a dashboard filter change runs (ingest.store.query), median of 3 runs.
+   numpy/pyarrow in the events schema (14 days, one segment each, 10 % errors, 12 models,
+   20 sources) and its rollups (``ingest.store.rollups.complete``, as an ingest writes them),
+   then the aggregations a dashboard filter change runs (ingest.store.query), median of 3
+   runs, read from the events (``rollups=False``, what every query did before rollups) and
+   from the rollups: per page, and per aggregation.
+4. Exports of a selection (``--skip-exports`` to skip): the request_id CSV and the ticket, as
+   they were made (the selection's errors loaded into pandas) and streamed from DuckDB
+   (``ingest.store.export``), each in a fresh process: wall time and peak RSS.
 """
 
 from __future__ import annotations
@@ -221,7 +227,7 @@ def synthesise(dataset: Path, n_events: int, days: int = 14, seed: int = 7) -> N
     c_p = c_p / c_p.sum()
     start = np.datetime64("2026-11-01T00:00:00", "us").astype("int64")
     per_day = n_events // days
-    parts = []
+    manifest = Manifest(tz="Asia/Shanghai")
     for d in range(days):
         n = per_day if d < days - 1 else n_events - per_day * (days - 1)
         ts = np.sort(start + d * 86_400_000_000 + rng.integers(0, 86_400_000_000, n))
@@ -258,14 +264,41 @@ def synthesise(dataset: Path, n_events: int, days: int = 14, seed: int = 7) -> N
             schema=ARROW_SCHEMA,
         )
         day = str(np.datetime64(int(start + d * 86_400_000_000), "us"))[:10]
-        rel = f"day={day}/part-synthetic.parquet"
+        part_id = f"synthetic-{day}"
+        rel = f"day={day}/part-{part_id}.parquet"
         write_atomically(table, dataset / rel)
-        parts.append(rel)
-    manifest = Manifest(tz="Asia/Shanghai")
-    entry = FileEntry("/synthetic", 0, 0, 0, "", "range", "utf-8", True)
-    entry.segments = [Segment(0, 0, 0, "synthetic", done=True, parts=parts, events=n_events)]
-    manifest.files["synthetic"] = entry
+        entry = FileEntry(f"/synthetic/{day}.log", 0, 0, 0, "", "range", "utf-8", True)
+        entry.segments = [Segment(0, 0, 0, part_id, done=True, parts=[rel], events=n)]
+        manifest.files[part_id] = entry
     manifest.save(dataset)
+
+
+def add_rollups(dataset: Path) -> dict[str, Any]:
+    """The rollups and shared-ids file of a synthesised dataset (what an ingest writes with
+    each segment, and at its end); their cost and size."""
+    from ingest.store.manifest import Manifest
+    from ingest.store.rollups import complete
+
+    manifest = Manifest.load(dataset)
+    assert manifest is not None
+    t0 = time.perf_counter()
+    if complete(dataset, manifest):
+        manifest.save(dataset)
+    seconds = time.perf_counter() - t0
+    sizes = {level: du(dataset / "rollups" / level) for level in ("minute", "hour")}
+    import duckdb
+
+    rows = {
+        level: duckdb.sql(
+            f"SELECT count(*) FROM read_parquet('{dataset}/rollups/{level}/*.parquet')"
+        ).fetchall()[0][0]
+        for level in sizes
+    }
+    return {
+        "rollup_build_s": round(seconds, 1),
+        "rollup_rows": rows,
+        "rollup_mb": {k: round(v / 1e6, 1) for k, v in sizes.items()},
+    }
 
 
 def _median(fn: Callable[[], Any], runs: int = 3) -> float:
@@ -284,8 +317,9 @@ def bench_queries(dataset: Path) -> list[dict[str, Any]]:
     from ingest.queries import Filters
     from ingest.store.query import DatasetQuery
 
-    q = DatasetQuery(dataset)
-    k = q.kpis()
+    stores = {"events": DatasetQuery(dataset, rollups=False), "rollups": DatasetQuery(dataset)}
+    assert stores["rollups"].rollups
+    k = stores["rollups"].kpis()
     assert k.first is not None
     day = k.first + pd.Timedelta(days=6)
     cases = {
@@ -295,40 +329,158 @@ def bench_queries(dataset: Path) -> list[dict[str, Any]]:
         "1 code + 3 days": Filters(
             codes=("Throttling.RateQuota",), start=day, end=day + pd.Timedelta(days=3)
         ),
+        "box-selected 5 days (off the minute)": Filters(
+            start=day + pd.Timedelta(hours=3, minutes=17, seconds=41),
+            end=day + pd.Timedelta(days=5, hours=1, minutes=2, seconds=13),
+        ),
+        "2 models + 429 + 6 days": Filters(
+            models=("qwen-max", "deepseek-r1"),
+            statuses=(429,),
+            start=day - pd.Timedelta(days=3),
+            end=day + pd.Timedelta(days=3),
+        ),
         "message search": Filters(search="rate limit"),
     }
     rows = []
-    t_opts = _median(q.filter_options, 1)
-    rows.append({"query": "filter_options (once per dataset)", "filters": "-", "s": t_opts})
+    for mode, q in stores.items():
+        t_opts = _median(q.filter_options, 1)
+        rows.append(
+            {
+                "mode": mode,
+                "query": "filter_options (once per dataset)",
+                "filters": "-",
+                "s": t_opts,
+            }
+        )
     for label, f in cases.items():
+        for mode, q in stores.items():
 
-        def overview(f: Filters = f) -> None:
+            def overview(f: Filters = f, q: DatasetQuery = q) -> None:
+                kk = q.kpis(f)
+                bucket = queries.choose_bucket(kk.first, kk.last)
+                q.errors_over_time(f, bucket, "Asia/Shanghai")
+                q.top_codes(f)
+                q.status_distribution(f)
+                q.per_model(f)
+
+            def throttling(f: Filters = f, q: DatasetQuery = q) -> None:
+                kk = q.kpis(f)
+                bucket = queries.choose_bucket(kk.first, kk.last)
+                series = q.throttling_over_time(f, bucket, "Asia/Shanghai")
+                queries.detect_spikes(series.counts.sum(axis=1), calls=series.totals["calls"])
+                q.per_model(f)
+
+            def request_ids(f: Filters = f, q: DatasetQuery = q) -> None:
+                q.top_request_ids(f, limit=5000)
+                q.failures_without_request_id(f)
+
+            pages = [
+                ("overview page (kpis, errors/time, codes, statuses, models)", overview),
+                ("throttling page (kpis, 429s/time, spikes, models)", throttling),
+            ]
+            if mode == "events" or label in ("no filter", "1 day window"):
+                # the request_id tables read the events in both modes
+                pages.append(("request-ids page (top 5000 ids, no-id failures)", request_ids))
+            for name, fn in pages:
+                rows.append({"mode": mode, "query": name, "filters": label, "s": _median(fn)})
+                print(json.dumps(rows[-1]), flush=True)
             kk = q.kpis(f)
             bucket = queries.choose_bucket(kk.first, kk.last)
-            q.errors_over_time(f, bucket, "Asia/Shanghai")
-            q.top_codes(f)
-            q.status_distribution(f)
-            q.per_model(f)
+            single: list[tuple[str, Callable[[], Any]]] = [
+                ("kpis", lambda f=f, q=q: q.kpis(f)),
+                (
+                    f"errors_over_time ({bucket})",
+                    lambda f=f, q=q, b=bucket: q.errors_over_time(f, b, "Asia/Shanghai"),
+                ),
+                (
+                    f"throttling_over_time ({bucket})",
+                    lambda f=f, q=q, b=bucket: q.throttling_over_time(f, b, "Asia/Shanghai"),
+                ),
+                ("top_codes", lambda f=f, q=q: q.top_codes(f)),
+                ("status_distribution", lambda f=f, q=q: q.status_distribution(f)),
+                ("per_model", lambda f=f, q=q: q.per_model(f)),
+                ("filter_options", lambda f=f, q=q: q.filter_options(f)),
+            ]
+            for name, fn in single:
+                rows.append(
+                    {"mode": mode, "query": "  " + name, "filters": label, "s": _median(fn)}
+                )
+                print(json.dumps(rows[-1]), flush=True)
+    for q in stores.values():
+        q.close()
+    return rows
 
-        def throttling(f: Filters = f) -> None:
-            kk = q.kpis(f)
-            bucket = queries.choose_bucket(kk.first, kk.last)
-            series = q.throttling_over_time(f, bucket, "Asia/Shanghai")
-            queries.detect_spikes(series.counts.sum(axis=1), calls=series.totals["calls"])
-            q.per_model(f)
 
-        def request_ids(f: Filters = f) -> None:
-            q.top_request_ids(f, limit=5000)
-            q.failures_without_request_id(f)
+EXPORT_SELECTIONS = ("1 code + 3 days", "1 day window")
+EXPORT_RUNS = (
+    ("csv", "loaded (before)"),
+    ("csv", "streamed"),
+    ("ticket", "loaded (before)"),
+    ("ticket", "SQL"),
+)
 
-        for name, fn in (
-            ("overview page (kpis, errors/time, codes, statuses, models)", overview),
-            ("throttling page (kpis, 429s/time, spikes, models)", throttling),
-            ("request-ids page (top 5000 ids, no-id failures)", request_ids),
-        ):
-            rows.append({"query": name, "filters": label, "s": _median(fn)})
-            print(json.dumps(rows[-1]), flush=True)
-    q.close()
+
+def export_child(dataset: str, kind: str, mode: str, selection: str, target: str) -> None:
+    """One export, in this (fresh) process: prints its wall time."""
+    import pandas as pd
+
+    from ingest import export
+    from ingest.queries import Filters
+    from ingest.store import export as streamed
+    from ingest.store.query import DatasetQuery
+
+    tz = "Asia/Shanghai"
+    q = DatasetQuery(dataset)
+    first = q.kpis().first
+    assert first is not None
+    day = first + pd.Timedelta(days=6)
+    f = {
+        "1 code + 3 days": Filters(
+            codes=("Throttling.RateQuota",), start=day, end=day + pd.Timedelta(days=3)
+        ),
+        "1 day window": Filters(start=day, end=day + pd.Timedelta(days=1)),
+    }[selection]
+    t0 = time.perf_counter()
+    if (kind, mode) == ("csv", "loaded (before)"):
+        Path(target).write_bytes(
+            export.request_ids_csv(q.events(f, errors_only=True), tz, bom=True)
+        )
+    elif kind == "csv":
+        with open(target, "wb") as fh:
+            for chunk in streamed.request_ids_csv_chunks(q, f, tz, bom=True):
+                fh.write(chunk)
+    elif mode == "loaded (before)":
+        errors = q.events(f, errors_only=True)
+        Path(target).write_text(export.ticket_markdown(errors, tz, f.describe(tz)))
+    else:
+        Path(target).write_text(streamed.ticket_markdown(q, f, tz))
+    print(round(time.perf_counter() - t0, 2))
+
+
+def bench_exports(dataset: Path) -> list[dict[str, Any]]:
+    """Exports of two selections, loaded (as before) and streamed, each in a fresh process."""
+    out = Path("/tmp") / "store_bench_export"
+    out.mkdir(exist_ok=True)
+    rows = []
+    for selection in EXPORT_SELECTIONS:
+        written: dict[str, bytes] = {}
+        for kind, mode in EXPORT_RUNS:
+            target = out / f"{kind}-{mode.split()[0]}"
+            argv = [sys.executable, __file__, "--export-child", str(dataset), kind, mode]
+            seconds, peaks, text = timed([*argv, selection, str(target)])
+            written.setdefault(kind, target.read_bytes())
+            row = {
+                "export": kind,
+                "mode": mode,
+                "filters": selection,
+                "export_s": float(text.strip().splitlines()[-1]),
+                "process_s": round(seconds, 1),
+                "peak_rss_mb": round(max(rss for _n, rss in peaks.values()) / 2**20),
+                "bytes": target.stat().st_size,
+                "same_bytes": target.read_bytes() == written[kind],
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     return rows
 
 
@@ -340,7 +492,12 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-ingest", action="store_true")
     ap.add_argument("--skip-queries", action="store_true")
+    ap.add_argument("--skip-exports", action="store_true")
+    ap.add_argument("--export-child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.export_child:
+        export_child(*args.export_child)
+        return 0
     args.work.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"cores": os.cpu_count()}
     if not args.skip_ingest:
@@ -351,9 +508,13 @@ def main() -> int:
             t0 = time.perf_counter()
             synthesise(synth, args.events)
             print(f"synthesised {args.events:,} events in {time.perf_counter() - t0:.0f} s")
+        results["rollups"] = add_rollups(synth)
+        print(json.dumps(results["rollups"]), flush=True)
         results["synthetic_dataset_mb"] = round(du(synth) / 1e6, 1)
         results["events"] = args.events
         results["queries"] = bench_queries(synth)
+        if not args.skip_exports:
+            results["exports"] = bench_exports(synth)
     print()
     for row in results.get("ingest", []):
         print(
@@ -366,12 +527,27 @@ def main() -> int:
             )
         )
     if "queries" in results:
+        r = results["rollups"]
         print(
             f"\nqueries on {results['events']:,} events "
-            f"({results['synthetic_dataset_mb']} MB of Parquet), median of 3:"
+            f"({results['synthetic_dataset_mb']} MB of Parquet with rollups; rollups "
+            f"{r['rollup_rows']} rows, {r['rollup_mb']} MB, built in {r['rollup_build_s']} s), "
+            "median of 3, events vs rollups:"
         )
+        by = {(row["query"], row["filters"], row["mode"]): row["s"] for row in results["queries"]}
+        seen: dict[tuple[str, str], None] = {}
         for row in results["queries"]:
-            print(f"  {row['s']:>6.3f} s  {row['query']:<60} [{row['filters']}]")
+            seen[(row["query"], row["filters"])] = None
+        for query, filters in seen:
+            before, after = by.get((query, filters, "events")), by.get((query, filters, "rollups"))
+            cells = [f"{v:>7.3f} s" if v is not None else "      - " for v in (before, after)]
+            print(f"  {cells[0]} {cells[1]}  {query:<62} [{filters}]")
+    for row in results.get("exports", []):
+        print(
+            f"  {row['export']:<7} {row['mode']:<16} {row['export_s']:>7.2f} s "
+            f"peak RSS {row['peak_rss_mb']:>5} MB  {row['bytes']:>10} bytes "
+            f"same={row['same_bytes']}  [{row['filters']}]"
+        )
     out = REPO / "bench" / "out" / "store.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=1))

@@ -162,9 +162,11 @@ def parse_in_parallel(
     report = FileReport(src.name, encoding=encoding)
     frames = []
     offset = 0
-    for frame, part, lines in results:
+    while results:  # consumed from the front: each range's frame is released once copied
+        frame, part, lines = results.pop(0)
         if len(frame):
             frames.append(frame.assign(line=frame["line"] + offset))
+        del frame
         report.bytes_read += part.bytes_read
         report.lines_read += part.lines_read
         report.lines_in_events += part.lines_in_events
@@ -182,6 +184,9 @@ def parse_in_parallel(
         from ingest.schema import empty_events
 
         return empty_events(), report
-    frame = merge_by_request_id(concat_events(frames))
+    combined = concat_events(frames)
+    frames.clear()
+    frame = merge_by_request_id(combined)
+    del combined
     report.count_events(frame)
     return frame, report

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 #: column -> pandas dtype. Order is the order of every output (jsonl keys, csv header, parquet).
@@ -95,36 +97,115 @@ def tidy_categories(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _has_repeats(ids: pd.Series) -> bool:
-    """Some request_id appears twice (a hash count, much cheaper than ``duplicated``)."""
+def _fingerprints(ids: pd.Series) -> npt.NDArray[np.uint64]:
+    """A 64-bit fingerprint of each request_id (its length and first and last 8 bytes), read
+    from the Arrow buffers in batches: no hash table of millions of strings. Equal ids have
+    equal fingerprints; equal fingerprints are only candidates (checked exactly after)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     arr = pa.array(ids.array) if isinstance(ids.dtype, pd.StringDtype) else pa.array(ids)
-    distinct = len(pc.unique(arr)) - (1 if arr.null_count else 0)
-    return bool(distinct < len(arr) - arr.null_count)
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    out = []
+    lanes = np.arange(8)
+    weights = np.uint64(1) << (np.arange(8, dtype=np.uint64) * np.uint64(8))
+    for chunk in chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[
+            chunk.offset : chunk.offset + n + 1
+        ]
+        data_buf = chunk.buffers()[2]
+        data = (
+            np.frombuffer(data_buf, dtype=np.uint8)
+            if data_buf is not None
+            else np.zeros(1, np.uint8)
+        )
+        if not len(data):
+            data = np.zeros(1, np.uint8)
+        prints = np.zeros(n, dtype=np.uint64)
+        for lo in range(0, n, 1 << 17):
+            hi = min(n, lo + (1 << 17))
+            starts, ends = offsets[lo:hi], offsets[lo + 1 : hi + 1]
+            length = (ends - starts)[:, None]
+            head_pos = starts[:, None] + lanes
+            head = np.where(lanes < length, data[np.clip(head_pos, 0, len(data) - 1)], 0)
+            tail_pos = ends[:, None] - 8 + lanes
+            tail = np.where(
+                tail_pos >= starts[:, None], data[np.clip(tail_pos, 0, len(data) - 1)], 0
+            )
+            h1 = head.astype(np.uint64) @ weights
+            h2 = tail.astype(np.uint64) @ weights
+            with np.errstate(over="ignore"):
+                prints[lo:hi] = (
+                    h1 * np.uint64(0x9E3779B97F4A7C15)
+                    ^ h2 * np.uint64(0xC2B2AE3D27D4EB4F)
+                    ^ length[:, 0].astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+                )
+        out.append(prints)
+    result: npt.NDArray[np.uint64] = np.concatenate(out) if out else np.zeros(0, np.uint64)
+    return result
+
+
+def _repeat_groups(frame: pd.DataFrame) -> npt.NDArray[np.int64] | None:
+    """For each row, the number of its (request_id, is_error) outcome when that outcome has
+    several rows, else -1; None when no outcome repeats."""
+    ids = frame["request_id"]
+    present = ids.notna().to_numpy()
+    if not present.any():
+        return None
+    prints = _fingerprints(ids) ^ frame["is_error"].to_numpy().astype(np.uint64)
+    maybe = present & pd.Series(prints).duplicated(keep=False).to_numpy()
+    if not maybe.any():
+        return None
+    pos = np.flatnonzero(maybe)
+    candidates = pd.DataFrame(
+        {
+            "request_id": ids.iloc[pos].to_numpy(dtype=object),
+            "is_error": frame["is_error"].iloc[pos],
+        }
+    )
+    group = candidates.groupby(["request_id", "is_error"], sort=False).ngroup().to_numpy()
+    sizes = np.bincount(group)
+    repeated = sizes[group] > 1
+    if not repeated.any():
+        return None
+    result = np.full(len(frame), -1, dtype=np.int64)
+    result[pos[repeated]] = group[repeated]
+    return result
 
 
 def merge_by_request_id(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (request_id, is_error): the earliest mention, mentions summed, gaps filled.
 
     The same outcome can be mentioned in two parts of a file parsed apart (byte ranges in
-    several processes, or rows already flushed to columns while parsing a long file).
+    several processes, rows already flushed to columns while parsing a long file, or the two
+    lanes of ingest.fastlane). Rows keep their order; only the repeated outcomes are touched, so
+    a big frame is copied once at most.
     """
-    has_id = frame["request_id"].notna()
-    if not has_id.any():
+    if not len(frame):
         return frame
-    if not _has_repeats(frame["request_id"]):
+    groups = _repeat_groups(frame)
+    if groups is None:
         return frame
-    keyed = frame[has_id]
-    dup = keyed.duplicated(subset=["request_id", "is_error"], keep=False)
-    if not dup.any():
-        return frame
-    parts = keyed[dup].sort_values("line", kind="stable")
-    mentions = parts.groupby(["request_id", "is_error"], observed=True)["mentions"].transform("sum")
-    parts = parts.assign(mentions=mentions.astype(frame["mentions"].dtype))
-    firsts = parts.groupby(["request_id", "is_error"], observed=True, sort=False).first()
-    firsts = firsts.reset_index()[list(EVENT_COLUMNS)]
-    kept = frame.drop(index=parts.index)
-    merged = concat_events([kept, coerce_events(firsts)])
-    return merged.sort_values("line", kind="stable").reset_index(drop=True)
+    pos = np.flatnonzero(groups >= 0)
+    parts = frame.iloc[pos].assign(_group=groups[pos], _pos=pos)
+    parts = parts.sort_values("line", kind="stable")
+    by = parts.groupby("_group", observed=True, sort=False)
+    merged = by.first()  # the first non-null value of each column, in line order
+    merged["mentions"] = by["mentions"].sum()
+    merged["_pos"] = by["_pos"].first()  # where the earliest mention stands
+    drop = np.setdiff1d(pos, merged["_pos"].to_numpy())
+    out = frame.drop(index=frame.index[drop]).reset_index(drop=True)
+    kept = np.setdiff1d(np.arange(len(frame)), drop)
+    rows = out.index[np.searchsorted(kept, merged["_pos"].to_numpy())]
+    for col in EVENT_COLUMNS:
+        if col in ("request_id", "is_error"):
+            continue  # the same within an outcome (and rewriting the id column copies it all)
+        values = merged[col]
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            values = values.astype("string").astype(out[col].dtype)
+        else:
+            values = values.astype(out[col].dtype)
+        out.loc[rows, col] = values.to_numpy()
+    return out

@@ -1,0 +1,68 @@
+"""schema.merge_by_request_id: one row per (request_id, is_error), found without hashing millions
+of strings (fingerprints of the Arrow buffers, then an exact check of the candidates)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.schema import EVENT_COLUMNS, coerce_events, concat_events, merge_by_request_id
+
+
+def _frame(rows: list[tuple[str | None, bool, int]]) -> pd.DataFrame:
+    data = {
+        "request_id": [r for r, _e, _l in rows],
+        "is_error": [e for _r, e, _l in rows],
+        "line": [line for _r, _e, line in rows],
+        "mentions": [1] * len(rows),
+        "code": [f"C{line % 3}" if line % 2 else None for _r, _e, line in rows],
+        "model": ["qwen-max" if line % 5 else None for _r, _e, line in rows],
+        "timestamp": [
+            pd.Timestamp("2026-11-20", tz="UTC") + pd.Timedelta(seconds=line)
+            for _r, _e, line in rows
+        ],
+    }
+    return coerce_events(pd.DataFrame(data))
+
+
+def _reference(frame: pd.DataFrame) -> pd.DataFrame:
+    """The plain groupby definition: earliest line kept, mentions summed, gaps filled."""
+    keyed = frame[frame["request_id"].notna()]
+    loose = frame[frame["request_id"].isna()]
+    parts = keyed.sort_values("line", kind="stable")
+    by = parts.groupby(["request_id", "is_error"], observed=True, sort=False)
+    merged = by.first().reset_index()
+    merged["mentions"] = by["mentions"].sum().to_numpy()
+    out = concat_events([loose, coerce_events(merged[list(EVENT_COLUMNS)])])
+    return out.sort_values(["line", "is_error"]).reset_index(drop=True)
+
+
+IDS = st.sampled_from(
+    [
+        None,
+        "",
+        "a",
+        "short",
+        "8d5c1f0e-0000-4000-8000-000000000001",
+        "8d5c1f0e-1111-4000-8000-000000000001",  # same head, tail and length: a candidate only
+        "8d5c1f0e-0000-4000-8000-000000000002",
+        "请求-中文-id-0001",
+        "x" * 200,
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(IDS, st.booleans()), max_size=40), st.integers(1, 4))
+def test_merge_matches_the_groupby_definition(
+    ids: list[tuple[str | None, bool]], parts: int
+) -> None:
+    rows = [(r, e, k + 1) for k, (r, e) in enumerate(ids)]
+    frame = _frame(rows)
+    # several chunks, as after concatenating the frames of byte ranges
+    size = max(1, len(rows) // parts)
+    chunked = concat_events([frame.iloc[i : i + size] for i in range(0, len(frame), size)])
+    got = merge_by_request_id(chunked).sort_values(["line", "is_error"]).reset_index(drop=True)
+    want = _reference(frame)
+    pd.testing.assert_frame_equal(got, want, check_categorical=False)

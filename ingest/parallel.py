@@ -184,9 +184,13 @@ def parse_in_parallel(
         from ingest.schema import empty_events
 
         return empty_events(), report
+    from ingest.pipeline import release_memory
+
     combined = concat_events(frames)
     frames.clear()
+    release_memory()
     frame = merge_by_request_id(combined)
     del combined
+    release_memory()
     report.count_events(frame)
     return frame, report

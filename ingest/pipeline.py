@@ -202,5 +202,22 @@ def load_events(
     if not frames:
         return empty_events(), report
     events = concat_events(frames)
+    frames.clear()
+    release_memory()  # the files' own frames are gone: give their memory back before sorting
     events = events.sort_values(["timestamp", "source", "line"], kind="stable", na_position="last")
-    return tidy_categories(events.reset_index(drop=True)), report
+    events = tidy_categories(events.reset_index(drop=True))
+    release_memory()
+    return events, report
+
+
+def release_memory() -> None:
+    """Return freed memory to the system (Arrow's pool and the C heap keep it otherwise), so
+    that the peak of one big parse is not carried into the next step."""
+    import contextlib
+    import ctypes
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

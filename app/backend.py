@@ -32,6 +32,8 @@ class Queries(Protocol):
 
     def kpis(self, filters: Filters) -> Kpis: ...
 
+    def count(self, filters: Filters) -> int: ...
+
     def errors_over_time(self, filters: Filters, bucket: str, tz: str) -> TimeSeries: ...
 
     def throttling_over_time(self, filters: Filters, bucket: str, tz: str) -> TimeSeries: ...
@@ -99,6 +101,9 @@ class FrameQueries:
 
     def kpis(self, filters: Filters) -> Kpis:
         return queries.kpis(self.select(filters))
+
+    def count(self, filters: Filters) -> int:
+        return len(self.select(filters))
 
     def errors_over_time(self, filters: Filters, bucket: str, tz: str) -> TimeSeries:
         return queries.errors_over_time(self.select(filters), bucket, tz)
@@ -175,6 +180,10 @@ class StoreQueries:
 
     def kpis(self, filters: Filters) -> Kpis:
         out: Kpis = self._ask("kpis", filters)
+        return out
+
+    def count(self, filters: Filters) -> int:
+        out: int = self._ask("count", filters)
         return out
 
     def errors_over_time(self, filters: Filters, bucket: str, tz: str) -> TimeSeries:

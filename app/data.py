@@ -322,6 +322,8 @@ RETRY_MAX_ROWS = 1_000_000
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _retries(key: str, filters: Filters, _q: Queries) -> RetryReport | None:
+    if _q.count(filters) > RETRY_MAX_ROWS:  # counted, not loaded (rollups on a dataset)
+        return None
     frame = _q.events(filters, limit=RETRY_MAX_ROWS + 1)
     if len(frame) > RETRY_MAX_ROWS:
         return None

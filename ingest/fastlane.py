@@ -688,7 +688,7 @@ class _Rows:
     def _ids(self, chunk: _Chunk, idx: Array, span: Span) -> None:
         rids = chunk.cut(idx, span)
         placeholder = rids == (b"0" * span.length)
-        decoded = rids.astype(f"U{span.length}").astype(object)
+        decoded = np.array([r.decode("utf-8") for r in rids.tolist()], dtype=object)
         decoded[placeholder] = None
         self.request_id[idx] = decoded
 
@@ -724,11 +724,10 @@ class _Rows:
             self._absorb(idx[paired])
             lines[paired] -= 1
             mentions[paired] = 2
-        ts = self.ts[idx]
-        none = ts == _NO_TIME
-        stamps = pd.to_datetime(np.where(none, 0, ts), utc=True).astype(EVENT_DTYPES["timestamp"])
+        # int64 minimum is NaT: the nanoseconds are the column as they are
+        stamps = pd.DatetimeIndex(self.ts[idx].view("M8[ns]")).tz_localize("UTC")
         outcome = self.outcome[idx]
-        data: dict[str, Any] = {"timestamp": stamps.where(~none)}
+        data: dict[str, Any] = {"timestamp": stamps}
         for col in EVENT_DTYPES:
             if col == "timestamp":
                 continue

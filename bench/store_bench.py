@@ -19,6 +19,9 @@
 4. Exports of a selection (``--skip-exports`` to skip): the request_id CSV and the ticket, as
    they were made (the selection's errors loaded into pandas) and streamed from DuckDB
    (``ingest.store.export``), each in a fresh process: wall time and peak RSS.
+5. The dashboard on that dataset (``--skip-app`` to skip): streamlit's AppTest (in this
+   process, no browser) opens each page and changes the sidebar filters (models, codes,
+   statuses, the time window) one at a time; seconds per rerun, answers cached as in the app.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -484,6 +488,58 @@ def bench_exports(dataset: Path) -> list[dict[str, Any]]:
     return rows
 
 
+APP_CHANGES: tuple[tuple[str, Any], ...] = (
+    ("models", ["qwen-plus"]),
+    ("models", ["qwen-plus", "deepseek-r1"]),
+    ("codes", ["Throttling.RateQuota"]),
+    ("statuses", [500]),
+    ("codes", []),
+    ("statuses", []),
+    ("models", []),
+    ("window", (6, timedelta(days=1))),
+    ("window", (6, timedelta(days=3, hours=5, minutes=7))),
+    ("window", None),
+)
+
+
+def bench_app(dataset: Path) -> list[dict[str, Any]]:
+    """Seconds per rerun of the dashboard on ``dataset`` as filters change (AppTest)."""
+    from streamlit.testing.v1 import AppTest
+
+    from app import data
+
+    data.cli_paths = lambda argv=None: [str(dataset)]  # what `dashscope-logs app DIR` passes
+    at = AppTest.from_file(str(REPO / "app" / "streamlit_app.py"), default_timeout=900)
+    rows: list[dict[str, Any]] = []
+
+    def rerun(page: str, change: str) -> None:
+        t0 = time.perf_counter()
+        at.run()
+        seconds = time.perf_counter() - t0
+        if at.exception:
+            raise SystemExit(f"{page} {change}: {at.exception}")
+        rows.append({"page": page, "change": change, "s": round(seconds, 3)})
+        print(json.dumps(rows[-1]), flush=True)
+
+    rerun("overview", "first load (opens the dataset, filter options)")
+    for page in ("overview", "throttling", "request_ids"):
+        at.switch_page(f"app_pages/{page}.py")
+        rerun(page, "open")
+        lo, hi = at.slider(key="window").value
+        for key, value in APP_CHANGES:
+            if key == "window":
+                days, span = value or (0, None)
+                start = lo + timedelta(days=days)
+                at.slider(key="window").set_value(
+                    (lo, hi) if span is None else (start, start + span)
+                )
+                rerun(page, "window = all" if span is None else f"window = {span}")
+            else:
+                at.multiselect(key=key).set_value(value)
+                rerun(page, f"{key} = {value}")
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="50MB", help="generated log size per kind (4 kinds)")
@@ -493,6 +549,7 @@ def main() -> int:
     ap.add_argument("--skip-ingest", action="store_true")
     ap.add_argument("--skip-queries", action="store_true")
     ap.add_argument("--skip-exports", action="store_true")
+    ap.add_argument("--skip-app", action="store_true")
     ap.add_argument("--export-child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.export_child:
@@ -502,7 +559,7 @@ def main() -> int:
     results: dict[str, Any] = {"cores": os.cpu_count()}
     if not args.skip_ingest:
         results["ingest"] = bench_ingest(args.size, args.work, args.workers)
-    if not args.skip_queries:
+    if not (args.skip_queries and args.skip_exports and args.skip_app):
         synth = args.work / f"synthetic-{args.events}"
         if not (synth / "manifest.json").exists():
             t0 = time.perf_counter()
@@ -512,9 +569,12 @@ def main() -> int:
         print(json.dumps(results["rollups"]), flush=True)
         results["synthetic_dataset_mb"] = round(du(synth) / 1e6, 1)
         results["events"] = args.events
-        results["queries"] = bench_queries(synth)
+        if not args.skip_queries:
+            results["queries"] = bench_queries(synth)
         if not args.skip_exports:
             results["exports"] = bench_exports(synth)
+        if not args.skip_app:
+            results["app"] = bench_app(synth)
     print()
     for row in results.get("ingest", []):
         print(
@@ -542,6 +602,10 @@ def main() -> int:
             before, after = by.get((query, filters, "events")), by.get((query, filters, "rollups"))
             cells = [f"{v:>7.3f} s" if v is not None else "      - " for v in (before, after)]
             print(f"  {cells[0]} {cells[1]}  {query:<62} [{filters}]")
+    if "app" in results:
+        print(f"\ndashboard on {results['events']:,} events, seconds per rerun (AppTest):")
+    for row in results.get("app", []):
+        print(f"  {row['s']:>7.2f} s  {row['page']:<12} {row['change']}")
     for row in results.get("exports", []):
         print(
             f"  {row['export']:<7} {row['mode']:<16} {row['export_s']:>7.2f} s "

@@ -11,10 +11,11 @@ import glob
 import os
 import sys
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -27,6 +28,9 @@ from ingest.catalog import Catalogue, load_catalogue
 from ingest.parallel import PARALLEL_MIN_BYTES
 from ingest.queries import Filters, Kpis, Options, Spike, TimeSeries
 from ingest.sources import Source
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 #: (bytes done, bytes total) -> the progress bar's text
 ProgressText = Callable[[int, int], str]
@@ -347,3 +351,35 @@ def meanings(lang: str) -> dict[str, str]:
     for entry in catalogue().entries:
         out.setdefault(entry.code, entry.meaning(lang))
     return out
+
+
+# --------------------------------------------------------------------------- figures
+#: this session's figures: (dataset key, filters, chart, args) -> figure, most recent last
+FIGURES = "_figures"
+FIGURES_KEPT = 64
+
+
+def figure(
+    dataset: Dataset,
+    filters: Filters,
+    chart: str,
+    args: tuple[Any, ...],
+    build: Callable[[], go.Figure],
+) -> go.Figure:
+    """The ``chart`` of a selection, built by ``build`` once per (dataset, filters, args) in a
+    session: Plotly validates every property it is given, which was half of the server's time
+    of a rerun whose answers were cached. ``args`` holds everything else the figure shows (zone,
+    language, bucket). Figures are kept per session (not pickled: unpickling validates again),
+    and never changed after they are built (``st.plotly_chart`` copies them)."""
+    memo: OrderedDict[tuple[Any, ...], go.Figure] = st.session_state.setdefault(
+        FIGURES, OrderedDict()
+    )
+    key = (dataset.key, filters, chart, args)
+    fig = memo.get(key)
+    if fig is None:
+        fig = memo[key] = build()
+        while len(memo) > FIGURES_KEPT:
+            memo.popitem(last=False)
+    else:
+        memo.move_to_end(key)
+    return fig

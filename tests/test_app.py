@@ -127,6 +127,40 @@ def test_code_filter_changes_kpis_and_url(synthetic: list[Any]) -> None:
     assert at.query_params["code"] in ("InvalidApiKey", ["InvalidApiKey"])
 
 
+def test_figures_are_built_once_per_selection(
+    synthetic: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun on the same filters, zone and language reuses the session's figures (Plotly's
+    validation was half of a cached rerun); any change builds the chart again."""
+    from app import charts
+
+    built: list[str] = []
+    real = charts.top_codes
+
+    def top_codes(*args: Any, **kwargs: Any) -> Any:
+        built.append("top_codes")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(charts, "top_codes", top_codes)
+    at = app().run()
+    first = chart(at, "top_codes_chart")
+    at.run()
+    assert built == ["top_codes"]
+    assert chart(at, "top_codes_chart") == first
+    at.multiselect(key="codes").set_value(["InvalidApiKey"]).run()
+    assert len(built) == 2
+    assert chart(at, "top_codes_chart") != first
+    at.selectbox(key="tz").set_value("UTC").run()
+    at.radio(key="lang").set_value("zh").run()
+    assert len(built) == 4
+    at.multiselect(key="codes").set_value([]).run()  # back to the first selection, still zh
+    assert len(built) == 5
+    at.radio(key="lang").set_value("en").run()
+    at.selectbox(key="tz").set_value("Asia/Shanghai").run()
+    assert len(built) == 6  # en + UTC is new; en + Asia/Shanghai is the first view again
+    assert chart(at, "top_codes_chart") == first
+
+
 def test_query_params_restore_the_view(synthetic: list[Any]) -> None:
     at = app(code=["InvalidApiKey", "InternalError"], model="qwen-max", tz="UTC", q="api").run()
     assert not at.exception

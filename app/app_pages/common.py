@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from app import data, filters
@@ -55,6 +58,12 @@ class View:
 
     def request_ids_csv(self) -> bytes:
         return data.request_ids_csv(self.dataset, self.filters, self.tz)
+
+    def figure(
+        self, chart: str, args: tuple[Any, ...], build: Callable[[], go.Figure]
+    ) -> go.Figure:
+        """The ``chart`` of this view, built once per filters, zone, language and ``args``."""
+        return data.figure(self.dataset, self.filters, chart, (lang(), self.tz, *args), build)
 
     def ticket(self) -> str:
         return data.ticket(self.dataset, self.filters, self.tz)

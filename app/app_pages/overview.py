@@ -27,8 +27,12 @@ def body(dataset: data.Dataset) -> None:
     bucket = queries.choose_bucket(k.first, k.last)
     series = view.errors_over_time(bucket)
     st.plotly_chart(
-        charts.errors_over_time(
-            series, view.tz, labels=labels, rate_label=t("error_rate"), time_label=t("col_time")
+        view.figure(
+            "errors_over_time",
+            (bucket,),
+            lambda: charts.errors_over_time(
+                series, view.tz, labels=labels, rate_label=t("error_rate"), time_label=t("col_time")
+            ),
         ),
         key="time_chart",
         on_select=filters.on_time_select,
@@ -44,7 +48,11 @@ def body(dataset: data.Dataset) -> None:
             st.info(t("no_errors"))
         else:
             st.plotly_chart(
-                charts.top_codes(top, labels=labels, count_label=t("col_count")),
+                view.figure(
+                    "top_codes",
+                    (),
+                    lambda: charts.top_codes(top, labels=labels, count_label=t("col_count")),
+                ),
                 key="top_codes_chart",
             )
     with right:
@@ -54,13 +62,24 @@ def body(dataset: data.Dataset) -> None:
             st.info(t("no_errors"))
         else:
             st.plotly_chart(
-                charts.status_distribution(statuses, count_label=t("col_count")), key="status_chart"
+                view.figure(
+                    "status",
+                    (),
+                    lambda: charts.status_distribution(statuses, count_label=t("col_count")),
+                ),
+                key="status_chart",
             )
 
     st.subheader(t("per_model"))
     models = view.per_model()
     st.plotly_chart(
-        charts.per_model(models, errors_label=t("col_errors"), throttled_label=t("col_throttled")),
+        view.figure(
+            "per_model",
+            (),
+            lambda: charts.per_model(
+                models, errors_label=t("col_errors"), throttled_label=t("col_throttled")
+            ),
+        ),
         key="per_model_chart",
     )
     st.dataframe(

@@ -37,13 +37,17 @@ def body(dataset: data.Dataset) -> None:
     if throttled.sum() == 0:
         st.info(t("no_throttling"))
     st.plotly_chart(
-        charts.throttling_over_time(
-            series,
-            view.tz,
-            spikes,
-            labels=labels,
-            time_label=t("col_time"),
-            spike_text=lambda s: t("spike_note", total=s.total, peak=s.peak),
+        view.figure(
+            "throttling_over_time",
+            (bucket,),
+            lambda: charts.throttling_over_time(
+                series,
+                view.tz,
+                spikes,
+                labels=labels,
+                time_label=t("col_time"),
+                spike_text=lambda s: t("spike_note", total=s.total, peak=s.peak),
+            ),
         ),
         key="throttling_chart",
     )

@@ -5,8 +5,9 @@ selected events, without loading the selection into pandas.
   request_id and hands them over in Arrow batches of ``BATCH_ROWS``; each batch goes through
   ``ingest.export.request_ids_csv`` (every row of that CSV depends on its event only) and loses
   its header line after the first;
-- the ticket's figures (``ingest.export.TicketSummary``) are aggregates computed in SQL, then
-  rendered by ``ingest.export.render_ticket``. Their order follows pandas' ``value_counts``:
+- the ticket's figures (``ingest.export.TicketSummary``) are aggregates computed in SQL over
+  the selection's errors copied once into a DuckDB temp table, then rendered by
+  ``ingest.export.render_ticket``. Their order follows pandas' ``value_counts``:
   most frequent first, ties in order of first appearance, in the export order (time, file,
   line). The ticket shows redacted text: codes, models and request_ids are grouped and counted
   as logged, which is right only when redaction leaves them unchanged; the rare selection where
@@ -24,7 +25,7 @@ import pandas as pd
 from ingest.export import TICKET_IDS_PER_CODE, CodeSummary, TicketSummary
 from ingest.queries import Filters
 from ingest.redact import redact
-from ingest.store.query import BATCH_ROWS, where
+from ingest.store.query import BATCH_ROWS, Source
 
 if TYPE_CHECKING:
     from ingest.store.query import DatasetQuery
@@ -88,22 +89,31 @@ def ticket_markdown(
     from ingest.export import ticket_markdown as from_events
 
     description = (filters or Filters()).describe(tz)
-    if not _redaction_keeps_keys(store, filters):
-        errors = store.events(filters, errors_only=True)
-        return from_events(errors, tz, description, ids_per_code=ids_per_code)
-    return render_ticket(ticket_summary(store, filters, ids_per_code=ids_per_code), tz, description)
+    with store.errors_table(filters) as errors:
+        if _redaction_keeps_keys(store, filters, errors):
+            summary = _summary(store, errors, ids_per_code)
+            return render_ticket(summary, tz, description)
+    loaded = store.events(filters, errors_only=True)
+    return from_events(loaded, tz, description, ids_per_code=ids_per_code)
 
 
-def _redaction_keeps_keys(store: DatasetQuery, filters: Filters | None) -> bool:
+def ticket_summary(
+    store: DatasetQuery, filters: Filters | None, *, ids_per_code: int = TICKET_IDS_PER_CODE
+) -> TicketSummary:
+    """``ingest.export.ticket_summary`` in SQL (for selections redaction leaves unchanged)."""
+    with store.errors_table(filters) as errors:
+        return _summary(store, errors, ids_per_code)
+
+
+def _redaction_keeps_keys(store: DatasetQuery, filters: Filters | None, errors: Source) -> bool:
     """True when redaction changes none of the codes, models and request_ids selected."""
     for column in ("code", "model"):
         if any(redact(str(v)) != str(v) for v in store.distinct(column, filters)):
             return False
-    w, p = where(filters)
     rows = store.fetch(
-        f"""SELECT DISTINCT request_id FROM events
-        WHERE {w} AND is_error AND request_id IS NOT NULL AND {REDACTION_CANDIDATE}""",
-        p,
+        f"""SELECT DISTINCT request_id {errors.rows}
+        AND request_id IS NOT NULL AND {REDACTION_CANDIDATE}""",
+        errors.params,
     )
     return all(redact(str(v)) == str(v) for (v,) in rows)
 
@@ -115,37 +125,35 @@ def _time(value: Any) -> pd.Timestamp:
     return pd.Timestamp(value).tz_convert("UTC")
 
 
-def ticket_summary(
-    store: DatasetQuery, filters: Filters | None, *, ids_per_code: int = TICKET_IDS_PER_CODE
-) -> TicketSummary:
-    """``ingest.export.ticket_summary`` in SQL (for selections redaction leaves unchanged)."""
-    w, p = where(filters)
-    errors = f"""(SELECT coalesce(code, '(no code)') AS code, status_code,
+def _summary(store: DatasetQuery, errors: Source, ids_per_code: int) -> TicketSummary:
+    """The ticket's figures of the error rows of ``errors``."""
+    p = errors.params
+    e = f"""(SELECT coalesce(code, '(no code)') AS code, status_code,
             coalesce(model, '(unknown)') AS model, message, request_id, "timestamp" AS ts,
             {_ORDER} AS k
-        FROM events WHERE {w} AND is_error) AS e"""
+        {errors.rows}) AS e"""
     total, with_id, distinct, first, last = store.fetch(
         f"SELECT count(*), count(request_id), count(DISTINCT request_id), min(ts), max(ts) "
-        f"FROM {errors}",
+        f"FROM {e}",
         p,
     )[0]
     statuses: dict[str, list[int]] = {}
     for code, status in store.fetch(
-        f"""SELECT code, status_code FROM {errors} WHERE status_code IS NOT NULL
+        f"""SELECT code, status_code FROM {e} WHERE status_code IS NOT NULL
         GROUP BY 1, 2 ORDER BY code, count(*) DESC, min(k)""",
         p,
     ):
         statuses.setdefault(str(code), []).append(int(status))
     models: dict[str, list[tuple[str, int]]] = {}
     for code, model, n in store.fetch(
-        f"""SELECT code, model, count(*) FROM {errors} GROUP BY 1, 2
+        f"""SELECT code, model, count(*) FROM {e} GROUP BY 1, 2
         ORDER BY code, count(*) DESC, min(k)""",
         p,
     ):
         models.setdefault(str(code), []).append((str(model), int(n)))
     ids: dict[str, list[str]] = {}
     for code, rid in store.fetch(
-        f"""SELECT code, request_id FROM {errors} WHERE request_id IS NOT NULL
+        f"""SELECT code, request_id FROM {e} WHERE request_id IS NOT NULL
         GROUP BY 1, 2 QUALIFY row_number() OVER (PARTITION BY code ORDER BY min(k))
             <= {int(ids_per_code)}
         ORDER BY code, min(k)""",
@@ -167,7 +175,7 @@ def ticket_summary(
         for code, n, lo, hi, message, n_ids in store.fetch(
             f"""SELECT code, count(*), min(ts), max(ts),
                 arg_min(message, k) FILTER (message IS NOT NULL), count(DISTINCT request_id)
-            FROM {errors} GROUP BY code ORDER BY count(*) DESC, min(k)""",
+            FROM {e} GROUP BY code ORDER BY count(*) DESC, min(k)""",
             p,
         )
     ]
@@ -178,5 +186,5 @@ def ticket_summary(
         first=_time(first),
         last=_time(last),
         codes=codes,
-        without_id=store.failures_without_request_id(filters),
+        without_id=store.failures_without_request_id(source=errors),
     )

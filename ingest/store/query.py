@@ -27,6 +27,7 @@ import dataclasses
 import os
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -394,6 +395,22 @@ class DatasetQuery:
         finally:
             cursor.close()
 
+    @contextmanager
+    def errors_table(self, filters: Filters | None) -> Iterator[Source]:
+        """The selection's errors copied once into a temp table, for several questions about
+        the same rows (the ticket: one scan of the events instead of one per question)."""
+        self._edge_seq += 1
+        name = f"errors_{self._edge_seq}"
+        w, p = where(filters)
+        cols = 'code, status_code, model, message, request_id, "timestamp", source, line, is_error'
+        self.con.execute(
+            f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM events WHERE {w} AND is_error", p
+        )
+        try:
+            yield Source(name, "TRUE", [], rollup=False)
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """The rows of ``sql`` over the view ``events`` (for ``ingest.store.export``)."""
         return self._rows(sql, params)
@@ -734,19 +751,22 @@ class DatasetQuery:
         series = out.set_index(["code", "category"])["n"].astype("int64")
         return series.rename(None)
 
-    def failures_without_request_id(self, filters: Filters | None = None) -> pd.DataFrame:
-        """``queries.failures_without_request_id``: (code, status, model), count, first/last."""
+    def failures_without_request_id(
+        self, filters: Filters | None = None, *, source: Source | None = None
+    ) -> pd.DataFrame:
+        """``queries.failures_without_request_id``: (code, status, model), count, first/last
+        (of the events, or of the rows of ``source``, e.g. an ``errors_table``)."""
         cols = NO_ID_COLUMNS
-        w, p = where(filters)
+        s = source or self._source(filters, None)
         out = self._frame(
             f"""SELECT coalesce(code, '(no code)') AS code, coalesce(status_code, -1) AS status,
                        coalesce(model, '(unknown)') AS model, count(*) AS count,
                        min("timestamp") AS first_seen, max("timestamp") AS last_seen,
                        arg_min(source || ':' || line, ("timestamp", source, line)) AS "where",
                        min(("timestamp", source, line)) AS o
-            FROM events WHERE {w} AND is_error AND request_id IS NULL
+            {s.rows} AND is_error AND request_id IS NULL
             GROUP BY 1, 2, 3 ORDER BY count DESC, code, o""",
-            p,
+            s.params,
         )
         if out.empty:
             return empty_table(cols)

@@ -306,6 +306,11 @@ class FastLane:
             return None
         examples = (int(members[0]), int(members[-1]))
         recipe = self._learn(chunk, examples)
+        if recipe is not None and len(members) > 2:
+            # a third line, from the middle, must agree too (cheap insurance for a template)
+            middle = self._slow_event(chunk.line(int(members[len(members) // 2])))
+            if middle is None or not self._agrees(recipe, *middle):
+                recipe = None
         if len(self.recipes) >= MAX_RECIPES:
             self.recipes.clear()
         self.recipes[tmpl] = recipe
@@ -365,6 +370,18 @@ class FastLane:
                 return None
         self._checked_layouts.add((self.tz, recipe.ts and relative(recipe.ts)))
         return recipe
+
+    def _agrees(self, recipe: Recipe, text: str, ts: str | None) -> bool:
+        """The recipe gives the slow path's event for one more record of its template."""
+        raws = self.matcher.match(text, ts)
+        if recipe is IGNORE:
+            return not raws and not self.looks_like_event(text)
+        if len(raws) != 1:
+            return False
+        data = text.encode("utf-8")
+        want = normalize(dict(raws[0]), self.catalogue)
+        got = normalize(cut_one(recipe, data, text), self.catalogue)
+        return all(_plain(got.get(c)) == _plain(want.get(c)) for c in (*_EVENT_FIELDS, "ts"))
 
     # -- records the slow path groups ------------------------------------------------------------
 

@@ -35,7 +35,7 @@ WINDOW_LINES = 400
 FLUSH_ROWS = 20_000
 
 
-@dataclass
+@dataclass(eq=False)  # rows are told apart by identity (deque.remove compared every field)
 class _Row:
     fields: dict[str, Any]
     role: str

@@ -317,3 +317,18 @@ def test_server_config_next_to_the_entry_script() -> None:
     config = tomllib.loads((APP.parent / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == 1024
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_parse_workers_run_nothing_of_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """multiprocessing "spawn" runs the parent's __main__ (under Streamlit: this entry script)
+    again in every parse worker, as __mp_main__: it must draw and parse nothing there."""
+    import runpy
+
+    from app import shell
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the app ran in a parse worker")
+
+    monkeypatch.setattr(shell, "language_picker", boom)
+    monkeypatch.setattr(shell, "pick_source", boom)
+    runpy.run_path(str(APP), run_name="__mp_main__")

@@ -30,8 +30,10 @@ EVENTS = make_events(3000, seed=11, hostile=True)
 @pytest.fixture(autouse=True)
 def clear_caches() -> Iterator[None]:
     st.cache_data.clear()
+    st.cache_resource.clear()  # the parsed events
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def fake_report(name: str = "synthetic.jsonl") -> IngestReport:
@@ -332,3 +334,13 @@ def test_parse_workers_run_nothing_of_the_app(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(shell, "language_picker", boom)
     monkeypatch.setattr(shell, "pick_source", boom)
     runpy.run_path(str(APP), run_name="__mp_main__")
+
+
+def test_parsed_events_are_shared_not_copied(synthetic: list[Any]) -> None:
+    """A full rerun reuses the parsed frame itself (st.cache_resource): st.cache_data kept a
+    pickled copy of it and unpickled the whole frame on every rerun."""
+    at = app().run()
+    first = at.session_state["_dataset"].queries.frame
+    page(at, "throttling")
+    assert at.session_state["_dataset"].queries.frame is first
+    assert len(synthetic) == 1  # parsed once

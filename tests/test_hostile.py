@@ -242,6 +242,7 @@ APP_CASES = [
 @pytest.mark.parametrize("name", APP_CASES)
 def test_app_upload_shows_a_message_not_a_traceback(name: str, corpus: dict[str, Path]) -> None:
     st.cache_data.clear()
+    st.cache_resource.clear()  # the parsed events
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
     at.file_uploader(key="upload").set_value(
@@ -255,6 +256,7 @@ def test_app_upload_shows_a_message_not_a_traceback(name: str, corpus: dict[str,
         problems = [df.value for df in at.sidebar.dataframe]
         assert shown or any("problem" in d.columns for d in problems)
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 # -- memory stays bounded on the big ones --------------------------------------------------------

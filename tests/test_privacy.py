@@ -41,8 +41,10 @@ SECRETS = (KEY, KEY2, "ops@example.com", "13812345678", "my private prompt")
 @pytest.fixture(autouse=True)
 def clear_caches() -> Iterator[None]:
     st.cache_data.clear()
+    st.cache_resource.clear()  # the parsed events
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def _no_secret(text: str) -> None:

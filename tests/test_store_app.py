@@ -26,8 +26,10 @@ PAGES = ("overview", "throttling", "request_ids", "catalogue")
 @pytest.fixture(autouse=True)
 def clear_caches() -> Iterator[None]:
     st.cache_data.clear()
+    st.cache_resource.clear()  # the parsed events
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")

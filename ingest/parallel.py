@@ -186,7 +186,7 @@ def parse_in_parallel(
         return empty_events(), report
     from ingest.pipeline import release_memory
 
-    combined = concat_events(frames)
+    combined = concat_events(frames, consume=True)
     frames.clear()
     release_memory()
     frame = merge_by_request_id(combined)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ingest.catalog import load_catalogue
@@ -19,7 +20,13 @@ from ingest.recipes import IGNORE
 from ingest.records import SAMPLE_LINES, Record, RecordGrouper, looks_timestamped
 from ingest.redact import redact_line
 from ingest.report import FileReport, IngestReport
-from ingest.schema import concat_events, empty_events, merge_by_request_id, tidy_categories
+from ingest.schema import (
+    concat_events,
+    empty_events,
+    merge_by_request_id,
+    sort_in_place,
+    tidy_categories,
+)
 from ingest.sources import Source, SourceError, iter_sources, iter_text_chunks, open_raw
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -201,13 +208,20 @@ def load_events(
             frames.append(frame)
     if not frames:
         return empty_events(), report
-    events = concat_events(frames)
+    events = concat_events(frames, consume=True)
     frames.clear()
     release_memory()  # the files' own frames are gone: give their memory back before sorting
-    events = events.sort_values(["timestamp", "source", "line"], kind="stable", na_position="last")
-    events = tidy_categories(events.reset_index(drop=True))
+    events = tidy_categories(events)
+    events = sort_in_place(events, _time_order(events))
     release_memory()
     return events, report
+
+
+def _time_order(events: pd.DataFrame) -> Any:
+    """Rows by time (no time last), then source name, then line."""
+    stamps = events["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+    stamps[events["timestamp"].isna().to_numpy()] = np.iinfo(np.int64).max
+    return np.lexsort((events["line"].to_numpy(), events["source"].cat.codes.to_numpy(), stamps))
 
 
 def release_memory() -> None:

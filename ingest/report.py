@@ -44,12 +44,12 @@ class FileReport:
     def count_events(self, frame: pd.DataFrame) -> None:
         """Events, errors, errors without a request_id and the time span, from the file's frame."""
         self.events = len(frame)
-        errors = frame[frame["is_error"]]
-        self.errors = len(errors)
-        self.errors_without_request_id = int(errors["request_id"].isna().sum())
-        ts = frame["timestamp"].dropna()
-        if len(ts):
-            self.first_ts, self.last_ts = ts.min(), ts.max()
+        errors = frame["is_error"].to_numpy(dtype=bool)  # masks only: no copy of the frame
+        self.errors = int(errors.sum())
+        self.errors_without_request_id = int((errors & frame["request_id"].isna().to_numpy()).sum())
+        first, last = frame["timestamp"].min(), frame["timestamp"].max()
+        if not pd.isna(first):
+            self.first_ts, self.last_ts = first, last
 
     @property
     def balanced(self) -> bool:

@@ -60,11 +60,13 @@ def coerce_events(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=range(n)) if n else empty_events()
 
 
-def concat_events(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def concat_events(frames: list[pd.DataFrame], *, consume: bool = False) -> pd.DataFrame:
     """Concatenate event frames keeping categoricals categorical (categories are unioned).
 
     ``pd.concat`` turns categoricals with different categories into objects, which for millions
-    of rows costs several times the memory of the result.
+    of rows costs several times the memory of the result. ``consume``: the caller's frames are
+    emptied column by column as the result is built, so the peak is the result plus one column
+    instead of twice the data.
     """
     frames = [f for f in frames if len(f)]
     if not frames:
@@ -80,7 +82,19 @@ def concat_events(frames: list[pd.DataFrame]) -> pd.DataFrame:
             out[col] = pd.Series(union_categoricals(parts, ignore_order=True))
         else:
             out[col] = pd.concat([f[col] for f in frames], ignore_index=True).astype(dtype)
+        if consume:
+            for f in frames:
+                del f[col]
     return pd.DataFrame(out)
+
+
+def sort_in_place(frame: pd.DataFrame, order: npt.NDArray[np.intp]) -> pd.DataFrame:
+    """``frame`` with its rows in ``order``, column by column (the peak is one extra column,
+    not a second frame), index reset."""
+    out = frame.reset_index(drop=True)
+    for col in list(out.columns):
+        out[col] = out[col].take(order).reset_index(drop=True)
+    return out
 
 
 def tidy_categories(frame: pd.DataFrame) -> pd.DataFrame:
@@ -155,7 +169,10 @@ def _repeat_groups(frame: pd.DataFrame) -> npt.NDArray[np.int64] | None:
     if not present.any():
         return None
     prints = _fingerprints(ids) ^ frame["is_error"].to_numpy().astype(np.uint64)
-    maybe = present & pd.Series(prints).duplicated(keep=False).to_numpy()
+    prints[~present] = 0
+    ordered = np.sort(prints[present])
+    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])  # fingerprints seen twice
+    maybe = present & np.isin(prints, twice)
     if not maybe.any():
         return None
     pos = np.flatnonzero(maybe)

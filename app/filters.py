@@ -9,6 +9,7 @@ logs (a code that is not in a new file, say) is dropped with a notice, never sil
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,6 +72,52 @@ def mirror() -> dict[str, Any]:
         st.session_state[URL_READ] = True
         state.update(_from_url())
     return state
+
+
+#: offsets that are not whole hours have no Etc/GMT zone: a zone that keeps that offset all year
+_PART_HOURS = {
+    "+05:30": "Asia/Kolkata",
+    "+05:45": "Asia/Kathmandu",
+    "+06:30": "Asia/Yangon",
+    "+09:30": "Australia/Darwin",
+    "+03:30": "Asia/Tehran",
+    "+04:30": "Asia/Kabul",
+}
+
+
+def offset_zone(offset: str) -> str | None:
+    """A zone that is always at ``offset`` (``+08:00`` -> ``Etc/GMT-8``: POSIX signs are
+    inverted), or None."""
+    try:
+        sign, hours, minutes = offset[0], int(offset[1:3]), int(offset[4:6])
+    except (ValueError, IndexError):
+        return None
+    if minutes:
+        return _PART_HOURS.get(offset)
+    if hours == 0:
+        return "UTC"
+    if hours > 14:
+        return None
+    return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+
+
+def log_zones(report: Any) -> list[str]:
+    """The zones the log's own timestamps are written in (issue #4), most used first."""
+    out: list[str] = []
+    for offset, _count in getattr(report, "utc_offsets", Counter()).most_common():
+        zone = offset_zone(offset)
+        if zone is not None and zone not in out:
+            out.append(zone)
+    return out
+
+
+def zone_label(zone: str, in_log: list[str]) -> str:
+    """``Etc/GMT-8`` reads ``UTC+08:00``; a zone the log is written in says so."""
+    label = zone
+    if zone.startswith("Etc/GMT") and zone[7:]:
+        hours = -int(zone[7:])
+        label = f"UTC{'+' if hours >= 0 else '-'}{abs(hours):02d}:00"
+    return f"{label} ({t('tz_log')})" if zone in in_log else label
 
 
 def valid_tz(name: str) -> bool:
@@ -301,9 +348,19 @@ def render(dataset: data.Dataset, options: Options) -> tuple[Filters, str]:
         st.text_input(
             t("search"), key="search", help=t("search_help"), on_change=_copy, args=("search",)
         )
-        zones = list(ZONES) if state["tz"] in ZONES else [*ZONES, state["tz"]]
+        in_log = log_zones(dataset.report)
+        zones = [*ZONES, *(z for z in in_log if z not in ZONES)]
+        if state["tz"] not in zones:
+            zones.append(state["tz"])
         st.session_state["tz"] = state["tz"]
-        st.selectbox(t("tz"), zones, key="tz", on_change=_copy, args=("tz",))
+        st.selectbox(
+            t("tz"),
+            zones,
+            key="tz",
+            on_change=_copy,
+            args=("tz",),
+            format_func=lambda z: zone_label(z, in_log),
+        )
         st.button(t("reset"), on_click=_reset, key="reset_filters")
         st.caption(t("filters_scope"))
     to_url(state)

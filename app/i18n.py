@@ -63,6 +63,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "search": "Search messages",
         "search_help": "Case-insensitive text in the error message.",
         "tz": "Time zone",
+        "tz_log": "as written in the log",
         "reset": "Reset filters",
         "dropped": "Filter dropped, not in these logs: {what}",
         "filters_scope": "Code, category, status and search select errors; model, file and "
@@ -227,6 +228,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "search": "搜索错误信息",
         "search_help": "在错误信息中查找文本（不区分大小写）。",
         "tz": "时区",
+        "tz_log": "日志中写的时区",
         "reset": "重置筛选",
         "dropped": "已移除不适用于这些日志的筛选：{what}",
         "filters_scope": "错误码、类别、状态码和搜索只筛选错误；"

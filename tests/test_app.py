@@ -344,3 +344,34 @@ def test_parsed_events_are_shared_not_copied(synthetic: list[Any]) -> None:
     page(at, "throttling")
     assert at.session_state["_dataset"].queries.frame is first
     assert len(synthetic) == 1  # parsed once
+
+
+def test_the_logs_own_offsets_are_offered_as_time_zones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #4: "time zone (default Asia/Shanghai, UTC and the log's own offsets offered)"."""
+    report = fake_report()
+    report.files[0].utc_offsets.update({"-05:00": 10, "+05:30": 3, "+00:00": 2})
+    monkeypatch.setattr(data, "load_events", lambda sources, **kw: (EVENTS, report))
+    at = app().run()
+    picker = at.selectbox(key="tz")
+    assert picker.value == "Asia/Shanghai"
+    # AppTest shows the labels of the options
+    assert {
+        "UTC-05:00 (as written in the log)",
+        "Asia/Kolkata (as written in the log)",
+        "UTC (as written in the log)",
+        "America/New_York",
+    } <= set(picker.options)
+    picker.set_value("Etc/GMT+5").run()
+    assert not at.exception
+    assert at.query_params["tz"] in ("Etc/GMT+5", ["Etc/GMT+5"])
+
+
+def test_offsets_map_to_zones_that_keep_them_all_year() -> None:
+    from app.filters import offset_zone
+
+    assert offset_zone("+08:00") == "Etc/GMT-8"
+    assert offset_zone("-05:00") == "Etc/GMT+5"
+    assert offset_zone("+00:00") == "UTC"
+    assert offset_zone("+05:45") == "Asia/Kathmandu"
+    assert offset_zone("+01:15") is None
+    assert offset_zone("garbage") is None

@@ -76,19 +76,23 @@ def _near(a: _Row, b: _Row, line_a: int, line_b: int, seconds: float = WINDOW_SE
     return True
 
 
+#: what a later mention (or an absorbed transport line) may fill in when the row lacks it
+FILLED_FIELDS = (
+    "status_code",
+    "logged_status",
+    "code",
+    "raw_code",
+    "message",
+    "request_id",
+    "model",
+    "category",
+    "retryable",
+    "ts",
+)
+
+
 def _fill(dst: dict[str, Any], src: dict[str, Any]) -> None:
-    for key in (
-        "status_code",
-        "logged_status",
-        "code",
-        "raw_code",
-        "message",
-        "request_id",
-        "model",
-        "category",
-        "retryable",
-        "ts",
-    ):
+    for key in FILLED_FIELDS:
         if dst.get(key) is None and src.get(key) is not None:
             dst[key] = src[key]
 

@@ -33,7 +33,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from ingest.catalog import Catalogue
-from ingest.events import WINDOW_LINES, WINDOW_SECONDS, EventCollector, _plausible_date
+from ingest.events import (
+    FILLED_FIELDS,
+    WINDOW_LINES,
+    WINDOW_SECONDS,
+    EventCollector,
+    _plausible_date,
+)
 from ingest.matcher import RecordMatcher
 from ingest.normalize import clean_fields, normalize
 from ingest.recipes import (
@@ -50,7 +56,7 @@ from ingest.recipes import (
 )
 from ingest.records import LEADING_TS, Record, RecordGrouper
 from ingest.report import FileReport
-from ingest.schema import EVENT_DTYPES, empty_events
+from ingest.schema import EVENT_COLUMNS, EVENT_DTYPES, empty_events
 from ingest.timestamps import PLAUSIBLE, looks_iso, normal_offset, to_utc_raw
 
 Array = npt.NDArray[Any]
@@ -467,30 +473,12 @@ class FastLane:
 _K_NONE, _K_IGNORE, _K_DETAIL, _K_TRANSPORT = 0, 1, 2, 3
 _NO_TIME = np.iinfo(np.int64).min
 _KINDS = {"ignore": _K_IGNORE, "detail": _K_DETAIL, "transport": _K_TRANSPORT}
-_EVENT_FIELDS = (
-    "status_code",
-    "logged_status",
-    "code",
-    "raw_code",
-    "message",
-    "request_id",
-    "model",
-    "category",
-    "retryable",
-    "is_error",
-    "format",
+#: the columns a recipe decides (time, source, line and mentions come from the lane)
+_EVENT_FIELDS = tuple(
+    c for c in EVENT_COLUMNS if c not in ("timestamp", "source", "line", "mentions")
 )
-#: the fields a transport line lends to the detail that absorbs it (events._fill)
-_FILLED = (
-    "status_code",
-    "logged_status",
-    "code",
-    "raw_code",
-    "message",
-    "model",
-    "category",
-    "retryable",
-)
+#: the fields a transport line lends to the detail that absorbs it (ids and times apart)
+_FILLED = tuple(k for k in FILLED_FIELDS if k not in ("request_id", "ts"))
 
 
 def _plain(value: Any) -> Any:

@@ -464,7 +464,7 @@ class FastLane:
             return None
         from ingest.schema import concat_events
 
-        out = concat_events(self.frames)
+        out = concat_events(self.frames, consume=True)
         self.frames = []
         return out
 

@@ -139,8 +139,10 @@ class FileParser:
         self.report.utc_offsets.update(self.collector.offsets)
         fast = lane.frame() if lane is not None else None
         if fast is not None:
-            frame = merge_by_request_id(concat_events([frame, fast]))
-            frame = frame.sort_values("line", kind="stable").reset_index(drop=True)
+            frame = merge_by_request_id(concat_events([frame, fast], consume=True))
+            del fast
+            release_memory()
+            frame = sort_in_place(frame, np.argsort(frame["line"].to_numpy(), kind="stable"))
         self._summarise(frame)
         return frame
 

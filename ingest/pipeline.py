@@ -208,22 +208,37 @@ def load_events(
         report.files.append(file_report)
         if len(frame):
             frames.append(frame)
+        del frame  # the list holds it: no second reference to keep its columns alive
     if not frames:
         return empty_events(), report
     events = concat_events(frames, consume=True)
     frames.clear()
     release_memory()  # the files' own frames are gone: give their memory back before sorting
     events = tidy_categories(events)
-    events = sort_in_place(events, _time_order(events))
+    order = _time_order(events)
+    if order is not None:
+        events = sort_in_place(events, order)
     release_memory()
     return events, report
 
 
 def _time_order(events: pd.DataFrame) -> Any:
-    """Rows by time (no time last), then source name, then line."""
-    stamps = events["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
-    stamps[events["timestamp"].isna().to_numpy()] = np.iinfo(np.int64).max
-    return np.lexsort((events["line"].to_numpy(), events["source"].cat.codes.to_numpy(), stamps))
+    """The order of the rows by time (no time last), then source name, then line; None when
+    they are in that order already (the usual case for one log: sorting would copy it all)."""
+    stamps = events["timestamp"].array.asi8.copy()  # NaT is the int64 minimum
+    stamps[stamps == np.iinfo(np.int64).min] = np.iinfo(np.int64).max
+    sources = events["source"].cat.codes.to_numpy()
+    lines = events["line"].to_numpy()
+    if len(stamps) < 2:
+        return None
+    same_time = stamps[1:] == stamps[:-1]
+    same_source = sources[1:] == sources[:-1]
+    in_order = (stamps[1:] > stamps[:-1]) | (
+        same_time & ((sources[1:] > sources[:-1]) | (same_source & (lines[1:] >= lines[:-1])))
+    )
+    if in_order.all():
+        return None
+    return np.lexsort((lines, sources, stamps))
 
 
 def release_memory() -> None:

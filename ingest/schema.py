@@ -89,12 +89,14 @@ def concat_events(frames: list[pd.DataFrame], *, consume: bool = False) -> pd.Da
 
 
 def sort_in_place(frame: pd.DataFrame, order: npt.NDArray[np.intp]) -> pd.DataFrame:
-    """Put the rows of ``frame`` (itself, not a copy) in ``order``, one column at a time: the
-    peak is one extra column, not a second frame. The index becomes 0..n-1."""
-    frame.index = pd.RangeIndex(len(frame))
+    """The rows of ``frame`` in ``order``, moved one column at a time: each column of ``frame``
+    is dropped as soon as its sorted copy exists, so the peak is one extra column, not a
+    second frame (``frame`` is left empty). The index becomes 0..n-1."""
+    columns: dict[str, Any] = {}
     for col in list(frame.columns):
-        frame[col] = frame[col].array.take(order)
-    return frame
+        columns[col] = frame[col].array.take(order)
+        del frame[col]
+    return pd.DataFrame(columns)
 
 
 def tidy_categories(frame: pd.DataFrame) -> pd.DataFrame:

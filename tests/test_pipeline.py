@@ -266,3 +266,19 @@ def test_the_report_counts_the_utc_offsets_the_timestamps_are_written_with() -> 
     assert report.to_dict()["utc_offsets"] == {"+08:00": 4518, "+00:00": 2646}
     _events, report = load_events(REPO / "sample_logs" / "python_sdk.log")
     assert report.utc_offsets == {}  # naive times: read in the zone the user picks
+
+
+def test_events_come_in_time_order_whatever_the_order_of_the_log(tmp_path: Path) -> None:
+    """load_events sorts by time (no time last), then source and line; a log already in that
+    order is left as it is (no copy)."""
+    log = tmp_path / "shuffled.log"
+    rid = "a0000000-0000-4000-8000-00000000000"
+    lines = [
+        f"2026-11-20 10:00:0{s},000 INFO app.chat: call ok request_id={rid}{k} model=qwen-max"
+        for k, s in enumerate((5, 1, 3))
+    ]
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    events, _ = load_events(log)
+    assert events["line"].tolist() == [2, 3, 1]
+    assert events["timestamp"].is_monotonic_increasing
+    assert list(events.index) == [0, 1, 2]

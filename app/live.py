@@ -1,14 +1,17 @@
 """Live mode (``dashscope-logs app --follow PATH``): a page that re-reads only what was appended.
 
 The followed paths come from the ``DASHSCOPE_LOGS_FOLLOW`` environment variable (set by the
-CLI, ``os.pathsep``-separated). The page keeps a ``Follower`` (ingest.monitor.follow) and an
-alert ``Engine`` with the default rules in the session, and refreshes itself with a fragment
-that runs every few seconds: the last N minutes, an alert banner and the alert history.
+CLI, ``os.pathsep``-separated). One monitor per server and followed paths (``st.cache_resource``)
+holds a ``Follower`` (ingest.monitor.follow), an alert ``Engine`` with the default rules, the
+recent events and the alert history, so every browser tab, a reload or a new visitor sees the
+same history and the log is read once. Each page refreshes itself with a fragment that runs
+every few seconds: the last N minutes, an alert banner and the alert history.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
@@ -25,7 +28,6 @@ from ingest.schema import coerce_events, empty_events
 ENV = "DASHSCOPE_LOGS_FOLLOW"
 REFRESH_SECONDS = 5
 KEEP_ROWS = 200_000
-_STATE = "_live"
 
 
 def followed() -> list[str]:
@@ -36,17 +38,16 @@ def enabled() -> bool:
     return bool(followed())
 
 
-def _session() -> dict[str, Any]:
-    state: dict[str, Any] | None = st.session_state.get(_STATE)
-    if state is None:
-        state = {
-            "follower": Follower(followed(), "Asia/Shanghai", from_start=True),
-            "engine": Engine(load_rules(), "UTC"),
-            "events": empty_events(),
-            "alerts": [],
-        }
-        st.session_state[_STATE] = state
-    return state
+@st.cache_resource(show_spinner=False)
+def _monitor(paths: tuple[str, ...]) -> dict[str, Any]:
+    """The server's one monitor of ``paths``, shared by every session."""
+    return {
+        "follower": Follower(list(paths), "Asia/Shanghai", from_start=True),
+        "engine": Engine(load_rules(), "UTC"),
+        "events": empty_events(),
+        "alerts": [],
+        "lock": threading.Lock(),  # several tabs refresh it, each from its own thread
+    }
 
 
 def refresh(state: dict[str, Any]) -> None:
@@ -75,8 +76,9 @@ def render() -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_body(minutes: int) -> None:
-    state = _session()
-    refresh(state)
+    state = _monitor(tuple(followed()))
+    with state["lock"]:
+        refresh(state)
     engine: Engine = state["engine"]
     if engine.incidents:
         titles = ", ".join(sorted(k.split("|")[0] for k in engine.incidents))

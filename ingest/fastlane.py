@@ -54,7 +54,14 @@ from ingest.recipes import (
     recipe_from,
     relative,
 )
-from ingest.records import LEADING_TS, Record, RecordGrouper
+from ingest.records import (
+    CONTINUATION,
+    EXCEPTION_LINE,
+    LEADING_TS,
+    OPENING_CHARS,
+    Record,
+    RecordGrouper,
+)
 from ingest.report import FileReport
 from ingest.schema import EVENT_COLUMNS, EVENT_DTYPES, empty_events
 from ingest.timestamps import PLAUSIBLE, looks_iso, normal_offset, to_utc_raw
@@ -67,15 +74,13 @@ MAX_RECIPES = 20_000
 #: longer records are read by the matcher every time (a template of megabytes is no key)
 MAX_RECORDTEMPLATE = 64 << 10
 _UNSEEN: Any = object()
-_FIRST_TS_CHARS = frozenset(b"0123456789[IEWDFTC")
+_FIRST_TS_CHARS = frozenset(b"0123456789" + OPENING_CHARS.encode())
 _NEW_LINE = 10
 _CR = 13
-_CONTINUATION_RE2 = (
-    r"^(?:[ \t]|Traceback \(most recent call last\)|During handling of the above|"
-    r"The above exception was|Caused by:|Suppressed:|\.\.\. \d+ (?:more|common)|"
-    r"(?:HTTP返回码|错误码|错误信息)[：:])"
-)
-_EXCEPTION_RE2 = r"^[A-Za-z_][\w.$]*(?:Error|Exception|Failure|Exit|Warning)\b"
+#: records.py's patterns, which RE2 accepts as they are (its \d and \w are ASCII only, so it
+#: matches a subset of what Python matches: the lane may take fewer lines, never other ones)
+_CONTINUATION_RE2 = CONTINUATION.pattern
+_EXCEPTION_RE2 = EXCEPTION_LINE.pattern
 
 
 def _leading_ts_re2() -> str:
@@ -470,7 +475,7 @@ class FastLane:
 
 
 # ------------------------------------------------------------------------------------------------
-_K_NONE, _K_IGNORE, _K_DETAIL, _K_TRANSPORT = 0, 1, 2, 3
+_K_IGNORE, _K_DETAIL, _K_TRANSPORT = 1, 2, 3  # 0: no recipe
 _NO_TIME = np.iinfo(np.int64).min
 _KINDS = {"ignore": _K_IGNORE, "detail": _K_DETAIL, "transport": _K_TRANSPORT}
 #: the columns a recipe decides (time, source, line and mentions come from the lane)
@@ -657,7 +662,7 @@ class _Rows:
         recipe = group[0][1]
         self.valid[idx] = True
         self.kind[idx] = _KINDS[recipe.role]
-        if recipe is IGNORE or recipe.role == "ignore":
+        if recipe.role == "ignore":
             return
         blocks = [
             chunk.block(

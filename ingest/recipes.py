@@ -19,17 +19,13 @@ import numpy as np
 
 from ingest.catalog import Catalogue
 from ingest.normalize import normalize
-from ingest.timestamps import looks_iso
+from ingest.timestamps import ARROW_ISO, looks_iso
 
 TEMPLATE = bytes.maketrans(b"0123456789abcdefABCDEF", b"0" * 22)
 #: fields of a raw event that say which format spoke, not what the line says
 FORMAT_KEYS = frozenset({"format", "role", "error", "success", "shape"})
-_PER_ROW = ("request_id", "model", "ts")
-#: the Python twin of timestamps._ARROW_ISO (which to_utc_raw applies)
-ISO_PARTS = re.compile(
-    r"^\[?(?P<d>\d{4}[-/]\d{2}[-/]\d{2})[T ](?P<t>\d{2}:\d{2}:\d{2})"
-    r"(?:[.,](?P<f>\d{1,9}))?(?:[.,]\d+)*\s?(?P<z>Z|[+-]\d{2}:?\d{2})?"
-)
+#: the timestamp parts as to_utc_raw reads them (its own pattern, compiled for Python)
+ISO_PARTS = re.compile(ARROW_ISO)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ LEADING_TS = re.compile(
     re.VERBOSE,
 )
 
+#: besides digits, the first characters of a line LEADING_TS is tried on ("[", level words)
+OPENING_CHARS = "[IEWDFTC"
+
 #: lines that continue a record even in files without timestamps
 CONTINUATION = re.compile(
     r"^(?:[ \t]|Traceback \(most recent call last\)|During handling of the above|"
@@ -134,7 +137,7 @@ class RecordGrouper:
     def _opening_ts(self, line: str) -> str | None:
         """The timestamp of a line that opens a record, or None."""
         first = line[:1]
-        if first.isdigit() or first in "[IEWDFTC":
+        if first.isdigit() or first in OPENING_CHARS:
             m = LEADING_TS.match(line)
             if m:
                 return m.group("ts")

@@ -98,7 +98,8 @@ def to_utc(values: Sequence[str | None], tz: str) -> pd.Series:
     return out
 
 
-_ARROW_ISO = (
+#: ISO-like timestamps as to_utc_raw reads them (RE2 and Python re both accept it)
+ARROW_ISO = (
     r"^\[?(?P<d>\d{4}[-/]\d{2}[-/]\d{2})[T ](?P<t>\d{2}:\d{2}:\d{2})"
     r"(?:[.,](?P<f>\d{1,9}))?(?:[.,]\d+)*\s?(?P<z>Z|[+-]\d{2}:?\d{2})?"
 )
@@ -124,7 +125,7 @@ def to_utc_raw(values: Sequence[Any], tz: str) -> pd.Series:
 
     fast = [v if looks_iso(v) else None for v in values]
     arr = pa.array(fast, type=pa.string())
-    parts = pc.extract_regex(arr, _ARROW_ISO)
+    parts = pc.extract_regex(arr, ARROW_ISO)
     date = pc.replace_substring(parts.field("d"), "/", "-")
     frac = parts.field("f")
     frac = pc.if_else(pc.equal(frac, ""), "0", pc.utf8_slice_codeunits(frac, 0, 6))

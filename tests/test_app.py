@@ -7,13 +7,11 @@ not move when the parser changes; one runs the real parser on the bundled sample
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
 from fixtures_events import HOSTILE_MESSAGE, make_events
 from streamlit.testing.v1 import AppTest
 
@@ -28,12 +26,8 @@ EVENTS = make_events(3000, seed=11, hostile=True)
 
 
 @pytest.fixture(autouse=True)
-def clear_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()  # the parsed events
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def clear_caches(fresh_caches: None) -> None:
+    """Every test here starts and ends with empty Streamlit caches (conftest.fresh_caches)."""
 
 
 def fake_report(name: str = "synthetic.jsonl") -> IngestReport:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
@@ -240,9 +239,9 @@ APP_CASES = [
 
 
 @pytest.mark.parametrize("name", APP_CASES)
-def test_app_upload_shows_a_message_not_a_traceback(name: str, corpus: dict[str, Path]) -> None:
-    st.cache_data.clear()
-    st.cache_resource.clear()  # the parsed events
+def test_app_upload_shows_a_message_not_a_traceback(
+    name: str, corpus: dict[str, Path], fresh_caches: None
+) -> None:
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
     at.file_uploader(key="upload").set_value(
@@ -255,8 +254,6 @@ def test_app_upload_shows_a_message_not_a_traceback(name: str, corpus: dict[str,
         shown = " ".join(str(x.value) for x in [*at.info, *at.warning, *at.error])
         problems = [df.value for df in at.sidebar.dataframe]
         assert shown or any("problem" in d.columns for d in problems)
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 # -- memory stays bounded on the big ones --------------------------------------------------------

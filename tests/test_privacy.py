@@ -3,11 +3,9 @@ mobile number; keys keep a stable short hash; log text and file names are never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
@@ -39,12 +37,8 @@ SECRETS = (KEY, KEY2, "ops@example.com", "13812345678", "my private prompt")
 
 
 @pytest.fixture(autouse=True)
-def clear_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()  # the parsed events
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def clear_caches(fresh_caches: None) -> None:
+    """Every test here starts and ends with empty Streamlit caches (conftest.fresh_caches)."""
 
 
 def _no_secret(text: str) -> None:

@@ -3,13 +3,11 @@ every page asks DuckDB (``app.backend.StoreQueries``) instead of loading the eve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import backend, data
@@ -24,12 +22,8 @@ PAGES = ("overview", "throttling", "request_ids", "catalogue")
 
 
 @pytest.fixture(autouse=True)
-def clear_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()  # the parsed events
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def clear_caches(fresh_caches: None) -> None:
+    """Every test here starts and ends with empty Streamlit caches (conftest.fresh_caches)."""
 
 
 @pytest.fixture(scope="module")

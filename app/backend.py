@@ -77,8 +77,9 @@ class FrameQueries:
     share it instead of each copying the frame again (not a cache; ``app.data`` caches answers).
     """
 
-    def __init__(self, events: pd.DataFrame) -> None:
+    def __init__(self, events: pd.DataFrame, context: pd.DataFrame | None = None) -> None:
         self.frame = events
+        self.context = context  # API key / client host of the errors (IngestReport.context)
         self._lock = threading.Lock()
         self._last: tuple[Filters, pd.DataFrame] | None = None
 

@@ -183,7 +183,7 @@ def load_paths(paths: Sequence[str], label: str, text: ProgressText | None = Non
     files = expand_paths(paths)
     key = path_key(files)
     events, report = _load_paths(key, text)
-    return Dataset("paths:" + repr(key), label, FrameQueries(events), report)
+    return Dataset("paths:" + repr(key), label, FrameQueries(events, report.context), report)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -200,7 +200,7 @@ def load_uploads(uploads: Sequence[Any], text: ProgressText | None = None) -> Da
     files = tuple((str(getattr(u, "name", "upload")), _bytes_of(u)) for u in uploads)
     events, report = _load_uploads(ids, files, text)
     label = ", ".join(name for name, _ in files)
-    return Dataset("upload:" + ",".join(ids), label, FrameQueries(events), report)
+    return Dataset("upload:" + ",".join(ids), label, FrameQueries(events, report.context), report)
 
 
 def _bytes_of(upload: object) -> bytes:
@@ -314,7 +314,8 @@ def _explanation(key: str, filters: Filters, spike: Spike, tz: str, _q: Queries)
     frame = _q.events(window(filters, before, spike.end), errors_only=True)
     if not (frame["timestamp"] < spike.start).any():  # no baseline: the whole log before it
         frame = _q.events(window(filters, None, spike.end), errors_only=True)
-    return explain_spike(frame, spike.start, spike.end, tz=tz)
+    context = getattr(_q, "context", None)  # the store's events carry no such table yet
+    return explain_spike(frame, spike.start, spike.end, tz=tz, context=context)
 
 
 def explanation(dataset: Dataset, filters: Filters, spike: Spike, tz: str) -> Explanation:

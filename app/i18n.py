@@ -150,6 +150,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "or model (status-only lines such as retried attempts); of the others, {share} are {what}",
         "spike_sentence_lift": " ({lift}x its share before)",
         "spike_sentence_new": " (not seen before the spike)",
+        "spike_sentence_host": "; {share} from host {value}",
+        "spike_sentence_key": "; {share} with API key {value}",
+        "spike_no_who": "API key and client host are not ranked: the log names neither for"
+        " these failures (a `host` / `api_key` field or `host=` in the log lines would do).",
         "spike_factors": "Over-represented in the spike",
         "spike_factors_note": "Lift = share in the spike ÷ share in the baseline (the six "
         "spike-lengths before it). API key hash and client host are not ranked: the logs do "
@@ -306,6 +310,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "（仅有状态行，如被重试的请求）；其余的 {share} 是 {what}",
         "spike_sentence_lift": "（是突增前占比的 {lift} 倍）",
         "spike_sentence_new": "（突增前未出现）",
+        "spike_sentence_host": "；{share} 来自主机 {value}",
+        "spike_sentence_key": "；{share} 使用 API Key {value}",
+        "spike_no_who": "未按 API Key 和客户端主机排名：日志中这些失败没有记录它们"
+        "（日志行里的 `host` / `api_key` 字段或 `host=` 即可）。",
         "spike_factors": "突增中占比偏高的值",
         "spike_factors_note": "提升度 = 突增中的占比 ÷ 基线中的占比（基线为突增前六个同等时长）。"
         "API 密钥哈希和客户端主机不参与排名：日志中没有这些信息。",

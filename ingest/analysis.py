@@ -4,10 +4,12 @@ Pure functions of the events frame (no I/O, no Streamlit), used by ``dashscope-l
 the Throttling page and the alerts of ``dashscope-logs watch``.
 
 Spike explainer: the events of a spike window are compared with a baseline window; every value
-of ``model``, ``code`` and ``source`` is ranked by its *lift* (share in the spike / share in the
-baseline) among the values with enough *support* (events in the spike). The issue also asks for
-API key hashes and client hosts: the events frame has no such columns (logs of the client
-libraries do not carry them, see client-log-formats.md section 7), so they are not ranked.
+of ``code``, ``model``, ``source``, ``api_key`` and ``client_host`` is ranked by its *lift*
+(share in the spike / share in the baseline) among the values with enough *support* (events in
+the spike). The API key hash and the client host are not event columns: they come from the
+report's side table (``IngestReport.context``, see ingest.context), joined on (source, line).
+The client libraries never log them (client-log-formats.md section 7); application logs often
+do (``host`` / ``pod`` / ``api_key`` fields, ``Authorization`` headers).
 
 Retries: the frame keeps one row per attempt. A *retried attempt* is a row of a ``retry`` format
 (openai ``Retrying request``, tenacity's warning, dashscope 2.x ``retrying ... (attempt n/m)``),
@@ -28,12 +30,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ingest.context import CONTEXT_FIELDS, attach
 from ingest.queries import THROTTLING_KINDS, detect_spikes, format_time
 
-#: the columns ranked by the explainer (no API key hash / client host column exists)
-EXPLAIN_COLUMNS: tuple[str, ...] = ("code", "model", "source")
+#: the columns ranked by the explainer
+EXPLAIN_COLUMNS: tuple[str, ...] = ("code", "model", "source", *CONTEXT_FIELDS)
 #: what the explainer cannot rank, and why (shown with its results)
-EXPLAIN_SKIPPED = "API key hash and client host: the events carry no such fields"
+EXPLAIN_SKIPPED = "API key hash and client host: the log names neither for these failures"
+#: a key or host is named in the sentence when it holds this share of the spike
+WHO_SHARE = 0.5
 #: a value needs this many events in the spike (and this share of it) to be ranked
 MIN_SUPPORT = 3
 MIN_SUPPORT_SHARE = 0.05
@@ -73,6 +78,8 @@ class Headline:
     model: str  # "" when the log names none
     lift: float | None  # how many times its share before the spike (None: not meaningful)
     new: bool  # not seen before the spike
+    #: the API key or client host most of the spike came from, when one did (else None)
+    who: Factor | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ class Explanation:
     factors: list[Factor]
     sentence: str
     headline: Headline | None = None  # None: no events, or none names a code or model
-    skipped: str = EXPLAIN_SKIPPED
+    skipped: str = ""  # what could not be ranked, and why ("": everything)
 
 
 def _label(series: pd.Series, empty: str) -> pd.Series:
@@ -117,15 +124,23 @@ def explain_spike(
     focus: str = "throttling",
     tz: str = "UTC",
     columns: tuple[str, ...] = EXPLAIN_COLUMNS,
+    context: pd.DataFrame | None = None,
 ) -> Explanation:
     """Rank the values of ``columns`` by over-representation in [start, end) and say it.
 
     ``focus``: "throttling" (429s / throttling categories) or "errors" (every failure). The
     baseline defaults to the six spike-lengths before the spike (the whole log before it when
-    that window is empty).
+    that window is empty). ``context``: the API key / client host table of the report
+    (``IngestReport.context``), unless ``events`` has those columns already.
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     focused = _focus(events, focus)
+    if not all(c in focused.columns for c in CONTEXT_FIELDS):
+        focused = attach(focused, context)
+    skipped = ""
+    if not any(focused[c].notna().any() for c in CONTEXT_FIELDS if c in columns):
+        columns = tuple(c for c in columns if c not in CONTEXT_FIELDS)
+        skipped = EXPLAIN_SKIPPED
     spike = _window(focused, start, end)
     if baseline_end is None:
         baseline_end = start
@@ -153,7 +168,7 @@ def explain_spike(
     factors.sort(key=lambda f: (-min(f.lift, 1e9), -f.spike_count, f.column, f.value))
     headline = _headline(spike, factors)
     sentence = _sentence(spike, start, end, tz, what, headline)
-    return Explanation(start, end, n, nb, what, factors, sentence, headline)
+    return Explanation(start, end, n, nb, what, factors, sentence, headline, skipped)
 
 
 def _what(spike: pd.DataFrame, focus: str) -> str:
@@ -184,7 +199,26 @@ def _headline(spike: pd.DataFrame, factors: list[Factor]) -> Headline | None:
     short = _short_code(top_code) if top_code else ""
     n_named = int(named.sum())
     unnamed = 1 - n_named / len(spike)
-    return Headline(int(count) / n_named, unnamed, short, top_model, lift, new and lift is None)
+    who = [
+        f
+        for f in factors
+        if f.column in CONTEXT_FIELDS and f.spike_share >= WHO_SHARE and f.lift >= 2
+    ]
+    return Headline(
+        int(count) / n_named,
+        unnamed,
+        short,
+        top_model,
+        lift,
+        new and lift is None,
+        max(who, key=lambda f: f.spike_share) if who else None,
+    )
+
+
+def who_phrase(who: Factor) -> str:
+    """ "85% from host web-3" / "85% with key sk-…a1b2c3"."""
+    noun = "from host" if who.column == "client_host" else "with API key"
+    return f"{who.spike_share:.0%} {noun} {who.value}"
 
 
 def _sentence(  # noqa: PLR0917 (private helper)
@@ -218,6 +252,8 @@ def _sentence(  # noqa: PLR0917 (private helper)
         text += f" ({headline.lift:.1f}x its share before)"
     elif headline.new:
         text += " (not seen before the spike)"
+    if headline.who is not None:
+        text += f"; {who_phrase(headline.who)}"
     return text + "."
 
 
@@ -228,7 +264,11 @@ def _short_code(code: str) -> str:
 
 
 def explain_spikes(
-    events: pd.DataFrame, bucket: str, tz: str = "UTC", limit: int = 5
+    events: pd.DataFrame,
+    bucket: str,
+    tz: str = "UTC",
+    limit: int = 5,
+    context: pd.DataFrame | None = None,
 ) -> list[Explanation]:
     """The throttling spikes of ``events`` (the dashboard's detector), each explained."""
     from ingest.queries import throttling_over_time
@@ -238,7 +278,7 @@ def explain_spikes(
     series = throttling_over_time(events, bucket, tz)
     spikes = detect_spikes(series.counts.sum(axis=1), calls=series.totals["calls"], bucket=bucket)
     spikes = sorted(spikes, key=lambda s: -s.total)[:limit]
-    return [explain_spike(events, s.start, s.end, tz=tz) for s in spikes]
+    return [explain_spike(events, s.start, s.end, tz=tz, context=context) for s in spikes]
 
 
 # --------------------------------------------------------------------------- retries

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from ingest.context import CONTEXT_FIELDS, context_table
 from ingest.schema import (
     EVENT_COLUMNS,
     coerce_events,
@@ -88,6 +89,7 @@ FILLED_FIELDS = (
     "category",
     "retryable",
     "ts",
+    *CONTEXT_FIELDS,
 )
 
 
@@ -133,6 +135,11 @@ class EventCollector:
     track_new_ids: bool = False
     #: UTC offsets written in the timestamps of the rows made so far (FileReport.utc_offsets)
     offsets: Counter[str] = field(default_factory=Counter)
+    #: request ids of rows without a time that a later mention is still merged into (its
+    #: time fills theirs: ingest.fastlane leaves such mentions to this collector)
+    untimed: set[str] = field(default_factory=set)
+    #: the API key / client host of the error rows made so far (ingest.context)
+    context: list[pd.DataFrame] = field(default_factory=list)
 
     def barrier(self) -> None:
         self._barrier = True
@@ -184,6 +191,9 @@ class EventCollector:
             prior = self._by_rid.get((rid, bool(ev["is_error"])))
             if prior is not None and not prior.absorbed:
                 self._merge(prior, row)
+                twin = self._by_rid.get((rid, not ev["is_error"]))  # the other outcome
+                if prior.fields.get("ts") is not None and (twin is None or twin.fields["ts"]):
+                    self.untimed.discard(rid)
                 return
         # a mention of an outcome parsed elsewhere is merged with it at the end, as here
         external = bool(
@@ -234,6 +244,8 @@ class EventCollector:
         self.rows.append(row)
         if rid is not None:
             self._by_rid[(rid, bool(ev["is_error"]))] = row
+            if ev["ts"] is None:
+                self.untimed.add(rid)
             if self.track_new_ids:
                 self._new_ids.add(rid)
         if role == "transport" and not external:
@@ -260,6 +272,7 @@ class EventCollector:
             for r in self.rows
             if r.fields.get("request_id") is not None and not r.absorbed
         }
+        self.untimed = {rid for (rid, _e), r in self._by_rid.items() if r.fields.get("ts") is None}
 
     def _last_transport(
         self, row: _Row, line: int, *, unclaimed: bool, want_error: bool | None
@@ -307,6 +320,18 @@ class EventCollector:
                     data[col].append(self.source)
                 else:
                     data[col].append(ev.get(col))
+        named = [
+            ev for ev in rows if ev.get("is_error") and (ev.get("api_key") or ev.get("client_host"))
+        ]
+        if named:
+            self.context.append(
+                context_table(
+                    self.source,
+                    (ev["line"] for ev in named),
+                    (ev.get("api_key") for ev in named),
+                    (ev.get("client_host") for ev in named),
+                )
+            )
         frame = pd.DataFrame(data)
         self.offsets.update(count_offsets(data["timestamp"]))
         frame["timestamp"] = to_utc_raw(data["timestamp"], self.tz)

@@ -131,21 +131,27 @@ def _candidates(body: str) -> Iterator[str]:
 
 
 @lru_cache(maxsize=1)
+def fields_file() -> dict[str, Any]:
+    path = Path(__file__).parent / "formats" / "fields.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _paths(table: dict[str, list[str]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    return {field: tuple(tuple(a.split(".")) for a in aliases) for field, aliases in table.items()}
+
+
+@lru_cache(maxsize=1)
 def field_aliases() -> dict[str, tuple[tuple[str, ...], ...]]:
     """field -> alias paths (each a tuple of keys), from formats/fields.toml."""
-    path = Path(__file__).parent / "formats" / "fields.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    out: dict[str, tuple[tuple[str, ...], ...]] = {}
-    for field, aliases in data["aliases"].items():
-        out[field] = tuple(tuple(a.split(".")) for a in aliases)
-    return out
+    return _paths(fields_file()["aliases"])
 
 
 @lru_cache(maxsize=1)
 def _alias_index() -> dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]]:
-    """First key of an alias path (lower case) -> (field, priority, rest of the path)."""
+    """First key of an alias path (lower case) -> (field, priority, rest of the path); the
+    ``[context]`` names (API key, client host: ingest.context) are read from objects too."""
     index: dict[str, list[tuple[str, int, tuple[str, ...]]]] = {}
-    for field, paths in field_aliases().items():
+    for field, paths in {**field_aliases(), **_paths(fields_file()["context"])}.items():
         for priority, path in enumerate(paths):
             rest = tuple(p.lower() for p in path[1:])
             index.setdefault(path[0].lower(), []).append((field, priority, rest))
@@ -207,7 +213,12 @@ def _kv_key_pattern() -> re.Pattern[str]:
         {p[-1] for paths in field_aliases().values() for p in paths}, key=len, reverse=True
     )
     alternation = "|".join(re.escape(k) for k in keys)
-    return re.compile(rf"""(?<![\w.-])["']?(?P<key>{alternation})["']?\s*[=:]\s*""")
+    # the context names end a value too, in their `key=value` form only (ingest.context)
+    names = {n for ns in fields_file()["context"].values() for n in ns if "." not in n}
+    context = "|".join(re.escape(k) for k in sorted(names - set(keys), key=len, reverse=True))
+    return re.compile(
+        rf"""(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[=:]|(?P<ckey>{context})=)\s*"""
+    )
 
 
 def kv_pairs(text: str) -> dict[str, str]:
@@ -219,7 +230,7 @@ def kv_pairs(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     matches = list(_kv_key_pattern().finditer(text))
     for i, m in enumerate(matches):
-        key = m.group("key")
+        key = m.group("key") or m.group("ckey")
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         raw = text[m.end() : end]
         if raw[:1] and raw[:1] in "\"'":  # "" is in every string: an empty value

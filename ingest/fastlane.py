@@ -33,6 +33,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ingest.catalog import Catalogue
+from ingest.context import CONTEXT_FIELDS, context_table
 from ingest.events import (
     FILLED_FIELDS,
     WINDOW_LINES,
@@ -154,6 +155,7 @@ class FastLane:
         self.looks_like_event = looks_like_event
         self.recipes: dict[bytes, Recipe | None] = {}
         self.frames: list[pd.DataFrame] = []
+        self.context: list[pd.DataFrame] = []  # API key / client host of error rows
         self.lines = 0  # lines this lane parsed (the rest went the slow way)
         self.records = 0  # records of the slow way cut by a recipe instead of the matcher
         self._lead = _leading_ts_re2()
@@ -183,6 +185,9 @@ class FastLane:
         fast = self._eligible(chunk, bool(self.timestamped))
         rows = self._rows(chunk, fast)
         fast &= rows.valid
+        # a mention of a row without a time that the collector can still merge into goes the
+        # slow way: merged there, the row takes the time of its next mention, in line order
+        fast &= ~_held(rows, collector.untimed)
         fast = _pair(rows, fast, collector.knows_request_id)
         emitted = np.zeros(chunk.n, dtype=bool)
         # runs of lines that go the same way, found once; inside a fast run, lines may still be
@@ -259,6 +264,12 @@ class FastLane:
                 again = np.array([r in fresh for r in rids], dtype=bool)
                 fast[paired[again]] = False
                 fast[paired[again] - 1] = False
+        if collector.untimed:  # rows without a time the slow way made since the chunk began
+            untimed = collector.untimed
+            again = np.flatnonzero([r in untimed for r in rows.request_id[i:j].tolist()]) + i
+            fast[again] = False
+            paired = again[rows.paired[again]]
+            fast[paired - 1] = False
         waiting_any, waiting_ok = collector.waiting_transport_lines()
         if waiting_any is None:
             stop = np.flatnonzero(~fast[i:j])
@@ -451,6 +462,8 @@ class FastLane:
         # a transport line and the success that follows it are one outcome
         keep = events & ~(rows.kind == _K_TRANSPORT)
         self.frames.append(rows.frame(chunk, keep, self.source))
+        if rows.context is not None:
+            self.context.append(rows.context)
         zones = rows.zone[keep & rows.valid]
         ids, counts = np.unique(zones[zones >= 0], return_counts=True)
         for k, count in zip(ids.tolist(), counts.tolist(), strict=True):
@@ -479,8 +492,9 @@ _K_IGNORE, _K_DETAIL, _K_TRANSPORT = 1, 2, 3  # 0: no recipe
 _NO_TIME = np.iinfo(np.int64).min
 _KINDS = {"ignore": _K_IGNORE, "detail": _K_DETAIL, "transport": _K_TRANSPORT}
 #: the columns a recipe decides (time, source, line and mentions come from the lane)
-_EVENT_FIELDS = tuple(
-    c for c in EVENT_COLUMNS if c not in ("timestamp", "source", "line", "mentions")
+_EVENT_FIELDS = (
+    *(c for c in EVENT_COLUMNS if c not in ("timestamp", "source", "line", "mentions")),
+    *CONTEXT_FIELDS,  # not columns: the report's side table (ingest.context)
 )
 #: the fields a transport line lends to the detail that absorbs it (ids and times apart)
 _FILLED = tuple(k for k in FILLED_FIELDS if k not in ("request_id", "ts"))
@@ -606,6 +620,7 @@ class _Rows:
         self.models: list[str | None] = []
         self.zone = np.full(n, -1, dtype=np.int64)
         self.zones: list[str] = []
+        self.context: pd.DataFrame | None = None  # of the rows ``frame`` made (ingest.context)
 
     def event(self, k: int) -> dict[str, Any]:
         ts = int(self.ts[k])
@@ -757,7 +772,24 @@ class _Rows:
                 data[col] = _categorical(outcome, self.table(col)[:-1].tolist())
             else:
                 data[col] = _masked(self.table(col), outcome, EVENT_DTYPES[col])
+        self.context = self._context(outcome, lines, source)
         return pd.DataFrame(data)
+
+    def _context(self, outcome: Array, lines: Array, source: str) -> pd.DataFrame | None:
+        """The API key / client host of the error rows whose outcome names one."""
+        named = np.array(
+            [
+                bool(o.get("is_error")) and any(o.get(f) for f in CONTEXT_FIELDS)
+                for o in self.outcomes
+            ]
+            + [False],
+            dtype=bool,
+        )
+        at = np.flatnonzero(named[outcome])
+        if not len(at):
+            return None
+        keys, hosts = self.table("api_key"), self.table("client_host")
+        return context_table(source, lines[at], keys[outcome[at]], hosts[outcome[at]])
 
 
 def _masked(table: Array, codes: Array, dtype: str) -> Any:
@@ -820,6 +852,14 @@ def _pair(rows: _Rows, fast: Array, known: Callable[[str, bool], bool]) -> Array
     # a detail right after a transport line that goes the slow way may be absorbed by it
     lonely = t_idx[~ok]
     out[lonely + 1] = False
+    return out
+
+
+def _held(rows: _Rows, held: set[str]) -> Array:
+    """Lines whose request_id is one of ``held``."""
+    if not held:
+        return np.zeros(len(rows.valid), dtype=bool)
+    out: Array = pd.Series(rows.request_id, dtype=object).isin(list(held)).to_numpy(dtype=bool)
     return out
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from ingest.context import CONTEXT_FIELDS, context_in_text
 from ingest.extract import (
     balanced_objects,
     field_aliases,
@@ -175,6 +176,7 @@ class RecordMatcher:
             if events:
                 model: str | None = None
                 head = text[:160]
+                _add_context(events, text)
                 for ev in events:
                     ev["shape"] = head  # reduced to its shape only where a merge needs it
                     if not ev.get("ts"):
@@ -246,7 +248,7 @@ class RecordMatcher:
                     ev["ts"] = value
                 elif key not in ev:
                     ev[key] = value
-            for key in ("model", "timestamp"):
+            for key in ("model", "timestamp", *CONTEXT_FIELDS):
                 if key in site.context and (key if key != "timestamp" else "ts") not in ev:
                     ev[key if key != "timestamp" else "ts"] = site.context[key]
             if _has_evidence(fmt, ev):
@@ -280,6 +282,17 @@ class RecordMatcher:
             ev["success"] = True
 
         return ev
+
+
+def _add_context(events: list[RawEvent], text: str) -> None:
+    """The API key and client host the record names, where the format did not read them."""
+    if all(ev.get(f) not in (None, "") for ev in events for f in CONTEXT_FIELDS):
+        return
+    found = context_in_text(text)
+    for ev in events:
+        for field, value in found.items():
+            if ev.get(field) in (None, ""):
+                ev[field] = value
 
 
 def _has_evidence(fmt: LogFormat, ev: RawEvent) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ingest.catalog import Catalogue, load_catalogue
+from ingest.context import clean_api_key, clean_client_host
 from ingest.redact import redact
 
 Fields = dict[str, Any]
@@ -236,6 +237,16 @@ def redact_message(ev: Fields) -> Fields:
     return ev
 
 
+def client_context(ev: Fields) -> Fields:
+    """The API key as its hash (or as the app masked it), the client host unless it is the
+    API's own (ingest.context)."""
+    if ev.get("api_key") is not None:
+        ev["api_key"] = clean_api_key(ev["api_key"])
+    if ev.get("client_host") is not None:
+        ev["client_host"] = clean_client_host(ev["client_host"])
+    return ev
+
+
 #: the semantic steps; request ids and models are cleaned per row (see ``normalize``)
 STEPS: tuple[Callable[..., Fields], ...] = (
     clean_fields,
@@ -248,6 +259,7 @@ STEPS: tuple[Callable[..., Fields], ...] = (
     reconcile_status,
     enrich,
     redact_message,
+    client_context,
 )
 _NEEDS_CATALOGUE = {doc_anchor_hint, code_from_message, compat_to_native, reconcile_status, enrich}
 

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import pandas as pd
 
+from ingest.context import concat_context, only_lines
 from ingest.formats import LogFormat, get_format, registry
 from ingest.records import LEADING_TS, SAMPLE_LINES, looks_timestamped
 from ingest.report import FileReport
@@ -164,6 +165,7 @@ def parse_in_parallel(
                 on_bytes(b - a)
     report = FileReport(src.name, encoding=encoding)
     frames = []
+    named: list[pd.DataFrame] = []  # ingest.context tables of the ranges
     offset = 0
     while results:  # consumed from the front: each range's frame is released once copied
         frame, part, lines = results.pop(0)
@@ -177,6 +179,8 @@ def parse_in_parallel(
         report.unparsed += part.unparsed
         report.formats.update(part.formats)
         report.utc_offsets.update(part.utc_offsets)
+        if part.context is not None:
+            named.append(part.context.assign(line=part.context["line"] + offset))
         for n_line, text in part.unparsed_examples:
             if len(report.unparsed_examples) < 200:
                 report.unparsed_examples.append((n_line + offset, text))
@@ -195,5 +199,7 @@ def parse_in_parallel(
     frame = merge_by_request_id(combined)
     del combined
     release_memory()
+    if named:
+        report.context = only_lines(concat_context(named), frame["line"].to_numpy())
     report.count_events(frame)
     return frame, report

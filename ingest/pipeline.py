@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.catalog import load_catalogue
+from ingest.context import concat_context, only_lines
 from ingest.events import EventCollector
 from ingest.fastlane import FastLane
 from ingest.formats import LogFormat, get_format, registry
@@ -137,12 +138,15 @@ class FileParser:
         self.report.lines_read = grouper.line_no
         frame = self.collector.frame(self.tz)
         self.report.utc_offsets.update(self.collector.offsets)
+        named = [*self.collector.context, *(lane.context if lane is not None else [])]
         fast = lane.frame() if lane is not None else None
         if fast is not None:
             frame = merge_by_request_id(concat_events([frame, fast], consume=True))
             del fast
             release_memory()
             frame = sort_in_place(frame, np.argsort(frame["line"].to_numpy(), kind="stable"))
+        if named:  # of the rows that are still events after the merges
+            self.report.context = only_lines(concat_context(named), frame["line"].to_numpy())
         self._summarise(frame)
         return frame
 

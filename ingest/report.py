@@ -35,6 +35,8 @@ class FileReport:
     first_ts: pd.Timestamp | None = None
     last_ts: pd.Timestamp | None = None
     problem: str | None = None  # set when the file could not be read at all
+    #: API key hash / client host of the error events that name one (ingest.context)
+    context: pd.DataFrame | None = field(default=None, repr=False)
 
     def add_unparsed(self, line: int, text: str) -> None:
         self.unparsed += 1
@@ -122,6 +124,13 @@ class IngestReport:
         for f in self.files:
             total.update(f.utc_offsets)
         return total
+
+    @property
+    def context(self) -> pd.DataFrame:
+        """(source, line) -> api_key, client_host for the error events that name one."""
+        from ingest.context import concat_context
+
+        return concat_context(f.context for f in self.files if f.context is not None)
 
     @property
     def problems(self) -> list[tuple[str, str]]:

@@ -122,7 +122,7 @@ def summarise(
         peaks=peaks,
         top_ids=top_ids,
     )
-    _add_analysis(data, events, tz)
+    _add_analysis(data, events, tz, report.context)
     return data
 
 
@@ -130,7 +130,9 @@ def summarise(
 ANALYSIS_MAX_ROWS = 5_000_000
 
 
-def _add_analysis(data: dict[str, Any], events: pd.DataFrame | Any, tz: str) -> None:
+def _add_analysis(
+    data: dict[str, Any], events: pd.DataFrame | Any, tz: str, context: pd.DataFrame | None = None
+) -> None:
     """Issue #6: each throttling peak explained in one sentence, and the retry analysis.
 
     ``events``: the events frame, or a dataset query (``ingest.store.query.DatasetQuery``) whose
@@ -144,7 +146,7 @@ def _add_analysis(data: dict[str, Any], events: pd.DataFrame | Any, tz: str) -> 
         frame = events
         if not isinstance(events, pd.DataFrame):  # the six spike-lengths before it + the spike
             frame = events.events(Filters(start=start - 6 * (end - start), end=end))
-        peak["explanation"] = explain_spike(frame, start, end, tz=tz).sentence
+        peak["explanation"] = explain_spike(frame, start, end, tz=tz, context=context).sentence
     if not isinstance(events, pd.DataFrame):
         if events.count() > ANALYSIS_MAX_ROWS:
             data["retries"] = None

@@ -39,6 +39,7 @@ def test_the_steps_are_named_and_in_order() -> None:
         "reconcile_status",
         "enrich",
         "redact_message",
+        "client_context",
     ]
     # request ids are validated per row, after the (remembered) semantic steps
     assert "validate_request_id" in normalize.__code__.co_names

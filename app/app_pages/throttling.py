@@ -132,6 +132,9 @@ def spike_sentence(ex: analysis.Explanation, tz: str) -> str:
         text += t("spike_sentence_lift", lift=f"{h.lift:.1f}")
     elif h.new:
         text += t("spike_sentence_new")
+    if h.who is not None:
+        key = "spike_sentence_host" if h.who.column == "client_host" else "spike_sentence_key"
+        text += t(key, share=f"{h.who.spike_share:.0%}", value=h.who.value)
     return text
 
 
@@ -141,6 +144,8 @@ def explain(view: View, spike: queries.Spike) -> None:
     st.caption(t("spike_explain", sentence=spike_sentence(ex, view.tz)))
     if not ex.factors:
         return
+    if ex.skipped:
+        st.caption(t("spike_no_who"))
     with st.expander(t("spike_factors")):
         table = pd.DataFrame(
             [

@@ -19,9 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ingest.context import concat_context, empty_context
 from ingest.monitor.rules import Rule, RuleSet
 from ingest.queries import THROTTLING_KINDS, detect_spikes, format_time
 from ingest.schema import EVENT_COLUMNS, coerce_events, empty_events
+
+#: API key / client host rows kept for the spike explainer (the newest; a window holds fewer)
+CONTEXT_ROWS = 50_000
 
 _STORED = (
     "timestamp",
@@ -92,6 +96,7 @@ class Engine:
         self.ruleset = ruleset
         self.tz = tz
         self.events = empty_events()
+        self.context = empty_context()  # the newest CONTEXT_ROWS only
         self.incidents: dict[str, Incident] = {}
         self.last_alert: dict[str, float] = {}
         self.seen_codes: set[str] = set()
@@ -99,10 +104,15 @@ class Engine:
 
     # ------------------------------------------------------------------ input
 
-    def add(self, frame: pd.DataFrame, now: float) -> None:
-        """Append newly parsed events; events without a timestamp get ``now``."""
+    def add(
+        self, frame: pd.DataFrame, now: float, context: list[pd.DataFrame] | None = None
+    ) -> None:
+        """Append newly parsed events; events without a timestamp get ``now``. ``context``:
+        the API key / client host tables of their errors (ingest.context)."""
         if frame.empty:
             return
+        if context:
+            self.context = concat_context([self.context, *context]).tail(CONTEXT_ROWS)
         frame = frame.copy()
         missing = frame["timestamp"].isna()
         if bool(missing.any()):
@@ -304,7 +314,12 @@ class Engine:
         from ingest.analysis import explain_spike
 
         explanation = explain_spike(
-            self.events, latest.start, latest.end, tz=self.tz, focus="throttling"
+            self.events,
+            latest.start,
+            latest.end,
+            tz=self.tz,
+            focus="throttling",
+            context=self.context,
         )
         facts = {
             "throttled": latest.total,

@@ -179,7 +179,9 @@ class Follower:
     # ------------------------------------------------------------------ polling
 
     def poll(self, *, flush: bool = False) -> pd.DataFrame:
-        """Read what was appended everywhere; the events released by this poll."""
+        """Read what was appended everywhere; the events released by this poll (their API
+        keys / client hosts: ``self.context``, ingest.context)."""
+        self.context: list[pd.DataFrame] = []
         self._discover()
         frames: list[pd.DataFrame] = []
         for old in self._pending_drain:
@@ -286,7 +288,9 @@ class Follower:
         if not out:
             return empty_events()
         part = EventCollector(tail.path, rows=out)
-        return part.frame(self.tz)
+        frame = part.frame(self.tz)
+        self.context.extend(part.context)
+        return frame
 
     def _checkpoint(self, tail: _Tail, held: list[_Row]) -> None:
         first = tail.grouper.line_no + 1

@@ -52,7 +52,8 @@ class Watcher:
         frame = self.follower.poll(flush=flush)
         if not frame.empty:
             before = self.engine.latest
-            self.engine.add(frame, time.time() if before is None else self.now())
+            now = time.time() if before is None else self.now()
+            self.engine.add(frame, now, context=self.follower.context)
             if self.engine.latest != before:
                 self._wall_at_latest = time.time()
             self.events_seen += len(frame)

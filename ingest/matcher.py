@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -177,6 +178,8 @@ class RecordMatcher:
                 model: str | None = None
                 head = text[:160]
                 _add_context(events, text)
+                if len(events) == 1 and not events[0].get("request_id"):
+                    _add_request_id(events[0], text)
                 for ev in events:
                     ev["shape"] = head  # reduced to its shape only where a merge needs it
                     if not ev.get("ts"):
@@ -293,6 +296,28 @@ def _add_context(events: list[RawEvent], text: str) -> None:
         for field, value in found.items():
             if ev.get(field) in (None, ""):
                 ev[field] = value
+
+
+@lru_cache(maxsize=1)
+def _request_id_pattern() -> re.Pattern[str]:
+    """``request_id: x`` / ``'x-request-id': 'x'`` / ``requestId=x`` under any request id alias
+    (formats/fields.toml), anywhere in a record."""
+    names = {p[-1] for p in field_aliases()["request_id"] if p[-1].lower() not in ("id", "task_id")}
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"""(?i)(?<![\w-])["']?(?:{alternation})["']?\s*[:=]\s*["']?"""
+        r"""(?P<rid>[A-Za-z0-9][A-Za-z0-9_-]{15,79})(?![\w-])"""
+    )
+
+
+def _add_request_id(ev: RawEvent, text: str) -> None:
+    """The request id a record names outside the body the format read (a response header, an
+    error's ``responseBody`` string), when it names exactly one."""
+    if "equest" not in text and "EQUEST" not in text and "eq_id" not in text and "eqId" not in text:
+        return
+    found = {m.group("rid") for m in _request_id_pattern().finditer(text)}
+    if len(found) == 1:
+        ev["request_id"] = found.pop()
 
 
 def _has_evidence(fmt: LogFormat, ev: RawEvent) -> bool:

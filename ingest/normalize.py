@@ -18,6 +18,7 @@ from ingest.redact import redact
 Fields = dict[str, Any]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_RUST_SOME = re.compile(r"""^Some\(\s*["']?(.*?)["']?\s*\)?$""")
 _NULLS = {"", "none", "null", "nil", "undefined", "n/a", "na", "-", "unknown", "xxx", "..."}
 #: <400> InternalError.Algo.DataInspectionFailed: ...   (openai-node, compat messages)
 _INNER_PREFIX = re.compile(
@@ -49,6 +50,8 @@ def clean_fields(ev: Fields, only: tuple[str, ...] = _CLEANED) -> Fields:
             # a bare CR is a terminal redraw (progress bars): what follows it overwrote the line
             text = text.split("\r", 1)[0] or text.replace("\r", " ")
         text = _CONTROL.sub(" ", text).strip()
+        if text.startswith("Some("):  # Rust's Option in a Debug print (async-openai's ApiError)
+            text = _RUST_SOME.sub(r"\1", text)
         ev[key] = None if text.lower() in _NULLS and key != "message" else (text or None)
     if ev.get("message") in ("None", "null"):
         ev["message"] = None

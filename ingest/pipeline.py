@@ -37,7 +37,7 @@ ProgressFn = Callable[[int, int], None]
 #: cheap substring screen before the suspect regex (most non-event lines fail it)
 _FAILURE_WORDS = ("rror", "xception", "ail", "hrottl", "enied", "nvalid", "imeout", "efused")
 _SIGNALS = re.compile(
-    r"(?i:dashscope|tongyi|bailian|qwen|compatible-mode|aliyuncs|status_?code|request_?id"
+    r"(?i:dashscope|tongyi|bailian|qwen|compatible-mode|aliyuncs|status[_ ]?code|request_?id"
     r"|error code|http/1\.1 [45]\d\d)"
 )
 

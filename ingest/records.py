@@ -38,6 +38,8 @@ CONTINUATION = re.compile(
 #: the last line of a Python traceback or a Java exception header after a stack
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.$]*(?:Error|Exception|Failure|Exit|Warning)\b")
 
+_TRACE_STARTS = ("Traceback (most recent", "\tat ", "   at ", "Caused by")
+
 MAX_RECORD_LINES = 400
 MAX_RECORD_CHARS = 1 << 20
 
@@ -54,8 +56,10 @@ class Record:
 
 
 def looks_timestamped(lines: list[str]) -> bool:
-    """True when most non-empty lines of a sample start with a timestamp."""
-    sample = [ln for ln in lines[:400] if ln.strip()]
+    """True when a third or more of the lines of a sample that could open a record start with
+    a timestamp (stack frames and other indented lines never open one: a Java or .NET log of
+    frequent failures is mostly stack frames, and still a timestamped log)."""
+    sample = [ln for ln in lines[:400] if ln.strip() and not CONTINUATION.match(ln)]
     if not sample:
         return False
     hits = sum(1 for ln in sample if LEADING_TS.match(ln))
@@ -155,7 +159,9 @@ class RecordGrouper:
             if ts is None and self._is_continuation(line):
                 self._pending.append(line)
                 self._pending_chars += len(line)
-                if line.startswith(("Traceback (most recent", "\tat ", "    at ", "Caused by")):
+                # a trace: Python's, Java's (tab), Node's (4 spaces), .NET's (3 spaces), or an
+                # exception header (.NET and Java put the message, blank lines included, under it)
+                if line.startswith(_TRACE_STARTS) or EXCEPTION_LINE.match(line):
                     self._in_trace = True
                 continue
             rec = self._flush()

@@ -105,9 +105,15 @@ def test_langchain_space_newline_space_continuation_without_timestamps() -> None
 
 
 def test_langchain_continuation_in_a_timestamped_file() -> None:
-    text = "2026-04-02 11:20:31,884 ERROR app: " + LANGCHAIN_NO_TS
+    text = (
+        "2026-04-02 11:20:31,884 ERROR app: "
+        + LANGCHAIN_NO_TS
+        + "2026-04-02 11:20:32,001 INFO app: next call\n"
+    )
     records, _ = group([text])
-    assert spans(records)[0] == (1, 4)
+    # a timestamped file (the indented lines are not openers, so 2 of 3 openers have a time):
+    # every line up to the next timestamp continues the record, "plain line after" included
+    assert spans(records) == [(1, 5), (6, 1)]
 
 
 def test_timestamped_vs_not() -> None:

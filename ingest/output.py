@@ -37,7 +37,11 @@ def _local_iso(ts: pd.Series, tz: str) -> list[str | None]:
 def _records(events: pd.DataFrame, tz: str) -> list[dict[str, Any]]:
     frame = events.loc[:, list(EVENT_COLUMNS)].astype(object)
     frame = frame.where(events.loc[:, list(EVENT_COLUMNS)].notna(), None)
-    frame["timestamp"] = _local_iso(events["timestamp"], tz)
+    # an object column: a plain list would be inferred as pandas' str dtype, None becoming NaN
+    # (written as the invalid JSON token NaN)
+    frame["timestamp"] = pd.Series(
+        _local_iso(events["timestamp"], tz), index=frame.index, dtype=object
+    )
     return frame.to_dict(orient="records")  # type: ignore[return-value]
 
 
@@ -68,6 +72,8 @@ def write_events(events: pd.DataFrame, path: str, tz: str, stdout: IO[str] | Non
             write_jsonl(events, fh, tz)
     elif kind == "csv":
         frame = pd.DataFrame(_records(events, tz), columns=list(EVENT_COLUMNS))
-        frame.to_csv(target, index=False)
+        # integers stay integers where a row has none (429, not 429.0)
+        ints = [c for c in EVENT_COLUMNS if str(events[c].dtype).lower().startswith("int")]
+        frame.astype(dict.fromkeys(ints, "Int64")).to_csv(target, index=False)
     else:
         events.loc[:, list(EVENT_COLUMNS)].to_parquet(target, index=False)

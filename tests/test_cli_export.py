@@ -169,3 +169,25 @@ def test_app_command_refuses_missing_paths(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["app", str(tmp_path / "nope.log")])
     assert result.exit_code == 1
     assert "no such file or directory" in result.stderr
+
+
+def test_an_event_without_a_time_is_null_in_every_output(tmp_path: Path) -> None:
+    """A retry notice with no time of its own: null in JSON lines (not the invalid NaN),
+    empty in CSV, and integers stay integers."""
+    from ingest.output import write_events
+
+    log = (
+        '{"log":"INFO openai._base_client: Retrying request to /chat/completions in 0.4'
+        ' seconds\\n","stream":"stderr"}\n'
+        '{"status_code": 429, "code": "Throttling.RateQuota", "ts": "2026-11-20T10:00:00Z"}\n'
+    )
+    events, _ = load_events([("x.log", log.encode())])
+    assert events["timestamp"].isna().any()
+    out = tmp_path / "e.jsonl"
+    write_events(events, str(out), "UTC")
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert None in [r["timestamp"] for r in rows]
+    assert "NaN" not in out.read_text(encoding="utf-8")
+    csv = tmp_path / "e.csv"
+    write_events(events, str(csv), "UTC")
+    assert "429.0" not in csv.read_text(encoding="utf-8")

@@ -12,6 +12,8 @@ import pandas as pd
 
 from ingest.catalog import load_catalogue
 from ingest.context import concat_context, only_lines
+from ingest.envelopes import Envelope
+from ingest.envelopes import detect as detect_envelope
 from ingest.events import EventCollector
 from ingest.fastlane import FastLane
 from ingest.formats import LogFormat, get_format, registry
@@ -73,6 +75,17 @@ class FileParser:
         self.report = FileReport(source.name)
         self.collector = EventCollector(source.name, tz=tz)
         self.catalogue = load_catalogue()
+        self.envelope: Envelope | None = None  # docker / CRI / SLS ... around the lines
+        self._envelope_decided = False
+
+    def unwrap(self, chunk: str) -> str:
+        """The application's lines of ``chunk`` (ingest.envelopes; decided on the first one)."""
+        if not self._envelope_decided:
+            self._envelope_decided = True
+            envelope = detect_envelope(chunk)
+            self.envelope = envelope
+            self.report.envelope = envelope.name if envelope is not None else None
+        return chunk if self.envelope is None else self.envelope.unwrap(chunk)
 
     def _fast_lane(self) -> FastLane:
         return FastLane(
@@ -121,9 +134,10 @@ class FileParser:
             raw = open_raw(self.source)
             with raw:
                 chunks = iter_text_chunks(raw, on_bytes=on_bytes, encoding=encoding)
-                for used, chunk in chunks:
+                for used, text in chunks:
                     self.report.encoding = used
-                    self.report.bytes_read += len(chunk)
+                    self.report.bytes_read += len(text)
+                    chunk = self.unwrap(text)
                     if lane is not None and _decide_grouping(grouper, chunk):
                         lane.run_chunk(chunk, grouper, self.collector, self.handle)
                         continue

@@ -35,6 +35,7 @@ class FileReport:
     first_ts: pd.Timestamp | None = None
     last_ts: pd.Timestamp | None = None
     problem: str | None = None  # set when the file could not be read at all
+    envelope: str | None = None  # the shipper's wrapping unwrapped first (ingest.envelopes)
     #: API key hash / client host of the error events that name one (ingest.context)
     context: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -75,6 +76,7 @@ class FileReport:
             "first_ts": None if self.first_ts is None else self.first_ts.isoformat(),
             "last_ts": None if self.last_ts is None else self.last_ts.isoformat(),
             "problem": self.problem,
+            "envelope": self.envelope,
         }
 
 

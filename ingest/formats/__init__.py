@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 FORMATS_DIR = Path(__file__).parent
+#: data files beside the formats that are not formats (key aliases, envelopes)
+NOT_FORMATS = ("fields.toml", "envelopes.toml")
 KINDS = ("regex", "object", "kv")
 ROLES = ("detail", "transport", "retry")
 _FLAGS = {"IGNORECASE": re.IGNORECASE, "DOTALL": re.DOTALL, "MULTILINE": re.MULTILINE}
@@ -169,7 +171,7 @@ def _words(path: Path, words: Any) -> tuple[str, ...]:
 def read_formats(directory: Path = FORMATS_DIR) -> list[LogFormat]:
     out = []
     for path in sorted(directory.glob("*.toml")):
-        if path.name == "fields.toml":
+        if path.name in NOT_FORMATS:
             continue
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -235,7 +235,7 @@ class Follower:
             block = buf[:cut]
             self._index_lines(tail, block)
             tail.read_offset += len(block)
-            text = block.decode(tail.encoding, errors="replace")
+            text = tail.parser.unwrap(block.decode(tail.encoding, errors="replace"))
             collector = tail.parser.collector
             before = {id(r) for r in collector.rows if r.absorbed}
             for rec in tail.grouper.feed(text):

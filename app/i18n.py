@@ -156,8 +156,8 @@ STRINGS: dict[str, dict[str, str]] = {
         " these failures (a `host` / `api_key` field or `host=` in the log lines would do).",
         "spike_factors": "Over-represented in the spike",
         "spike_factors_note": "Lift = share in the spike ÷ share in the baseline (the six "
-        "spike-lengths before it). API key hash and client host are not ranked: the logs do "
-        "not carry them.",
+        "spike-lengths before it). Fields: code, model, source (the file), api_key (a salted "
+        "hash, never the key) and client_host, where the log names them.",
         "col_column": "Field",
         "col_value": "Value",
         "col_lift": "Lift",
@@ -316,7 +316,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "（日志行里的 `host` / `api_key` 字段或 `host=` 即可）。",
         "spike_factors": "突增中占比偏高的值",
         "spike_factors_note": "提升度 = 突增中的占比 ÷ 基线中的占比（基线为突增前六个同等时长）。"
-        "API 密钥哈希和客户端主机不参与排名：日志中没有这些信息。",
+        "字段：code、model、source（文件）、api_key（加盐哈希，不含密钥本身）和 client_host"
+        "（日志中记录了时）。",
         "col_column": "字段",
         "col_value": "值",
         "col_lift": "提升度",

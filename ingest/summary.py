@@ -122,8 +122,19 @@ def summarise(
         peaks=peaks,
         top_ids=top_ids,
     )
+    _add_who(data, errs, report.context, top)
     _add_analysis(data, events, tz, report.context)
     return data
+
+
+def _add_who(data: dict[str, Any], errs: pd.DataFrame, context: pd.DataFrame, top: int) -> None:
+    """Errors by API key hash and by client host, where the log names them (ingest.context)."""
+    from ingest.context import CONTEXT_FIELDS, attach
+
+    named = attach(errs, context) if len(context) else None
+    for col in CONTEXT_FIELDS:
+        values = named[col].dropna() if named is not None else pd.Series(dtype="string")
+        data[f"errors_by_{col}"] = dict(list(_counts(values).items())[:top])
 
 
 #: a dataset with more events than this gets no retry analysis (it needs every row in memory)
@@ -214,6 +225,8 @@ def _assemble(
         "errors_without_request_id": k.errors_without_request_id,
         "by_category": by_category,
         "by_status": by_status,
+        "errors_by_api_key": {},  # ingest.context, where the log names them
+        "errors_by_client_host": {},
         "top_codes": _with_meanings(codes),
         "throttling_peaks": peaks,
         "top_request_ids": top_ids,
@@ -249,6 +262,10 @@ def summary_text(data: dict[str, Any]) -> str:
             status = c["status"] if c["status"] is not None else "-"
             meaning = c["meaning_en"] or ""
             out.append(f"  {c['count']:>7}  {status!s:>4}  {c['code']:<32} {meaning[:60]}")
+    for col, title in (("api_key", "by API key (hash)"), ("client_host", "by client host")):
+        if data.get(f"errors_by_{col}"):
+            out += ["", f"errors {title}"]
+            out += [f"  {k:<24} {v:>7}" for k, v in data[f"errors_by_{col}"].items()]
     if data["by_status"]:
         out += ["", "by HTTP status"]
         out += [f"  {k:<6} {v:>7}" for k, v in data["by_status"].items()]

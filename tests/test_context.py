@@ -131,3 +131,12 @@ def test_attach_adds_the_columns_by_source_and_line() -> None:
     errors = joined[joined["is_error"]]
     assert errors["client_host"].notna().all()
     assert len(load_events([("app.jsonl", _jsonl(400).encode())], workers=1)[0].columns) == 15
+
+
+def test_the_summary_counts_errors_by_key_and_host() -> None:
+    events, report = load_events([("app.jsonl", _jsonl(3000).encode())], workers=1)
+    data = summarise(events, report, tz="Asia/Shanghai")
+    by_host = data["errors_by_client_host"]
+    assert next(iter(by_host)) == "web-7"
+    assert sum(by_host.values()) == int(events["is_error"].sum())
+    assert set(data["errors_by_api_key"]) <= {key_label(KEY), "sk-****beef"}

@@ -47,6 +47,8 @@ from ingest.queries import (
     TimeSeries,
     empty_table,
 )
+from ingest.store.failed_calls import KINDS as FAILED_KINDS
+from ingest.store.failed_calls import WITH_ID, WITHOUT_ID, kind_of
 from ingest.store.manifest import Manifest, StoreError
 from ingest.store.rollups import LEVELS, MINUTE_US, rollup_sql, shared_ids_path, sql_str
 
@@ -216,14 +218,15 @@ class DatasetQuery:
             )
         else:
             self.con.execute(_EMPTY_TABLE)
-        self.rollups = bool(rollups and self.files and manifest.rollups_complete(len(LEVELS)))
+        self.rollups = bool(rollups and self.files and manifest.has_rollups(LEVELS))
+        by_kind: dict[str, list[str]] = {kind: [] for kind in (*LEVELS, *FAILED_KINDS)}
+        for rel in manifest.rollup_parts():
+            by_kind.setdefault(kind_of(rel), []).append(sql_str(str(self.dataset / rel)))
         if self.rollups:
-            by_level: dict[str, list[str]] = {level: [] for level in LEVELS}
-            for rel in manifest.rollup_parts():
-                by_level[rel.split("/")[1]].append(sql_str(str(self.dataset / rel)))
-            for level, paths in by_level.items():
+            for level in LEVELS:
                 self.con.execute(
-                    f"CREATE VIEW r_{level} AS SELECT * FROM read_parquet([{', '.join(paths)}])"
+                    f"CREATE VIEW r_{level} AS SELECT * FROM read_parquet("
+                    f"[{', '.join(by_kind[level])}])"
                 )
         ids = self.dataset / shared_ids_path(manifest.parts())
         self.shared_ids = self.rollups and ids.is_file()
@@ -231,6 +234,27 @@ class DatasetQuery:
             self.con.execute(
                 f"CREATE VIEW shared_ids AS SELECT * FROM read_parquet({sql_str(str(ids))})"
             )
+        #: errors read from the failed-call files (``ingest.store.failed_calls``) instead of
+        #: the events: needs them for every segment, and the shared-ids file (for the ranking)
+        self.failed = self.shared_ids and manifest.has_rollups(FAILED_KINDS)
+        self.shared_rows = 0
+        if self.failed:
+            with_id, without_id = (", ".join(by_kind[k]) for k in (WITH_ID, WITHOUT_ID))
+            self.con.execute(
+                f"CREATE VIEW failed_with_id AS SELECT * FROM read_parquet([{with_id}], "
+                "filename=true)"
+            )
+            self.con.execute(
+                f"CREATE VIEW failed_without_id AS SELECT * FROM read_parquet([{without_id}])"
+            )
+            self.con.execute(
+                "CREATE VIEW errors_with_id AS SELECT * EXCLUDE (pos, filename) FROM failed_with_id"
+            )
+            self.con.execute(
+                "CREATE VIEW errors AS SELECT * FROM errors_with_id "
+                "UNION ALL BY NAME SELECT * FROM failed_without_id"
+            )
+            self.shared_rows = int(self._rows("SELECT count(*) FROM shared_ids")[0][0])
         self._edges: OrderedDict[Filters, str] = OrderedDict()
         self._edge_seq = 0
 
@@ -353,19 +377,28 @@ class DatasetQuery:
             sql += f" LIMIT {int(limit)}"
         return to_events(self.con.sql(sql, params=p).to_arrow_table())
 
-    @staticmethod
+    def _errors(self, *, with_request_id: bool = False) -> str:
+        """The relation the error events are read from: the failed-call files when the dataset
+        has them (the same rows as the events' errors, a tenth of the rows), else the events."""
+        if not self.failed:
+            return "events"
+        return "errors_with_id" if with_request_id else "errors"
+
     def _events_sql(
-        filters: Filters | None, *, errors_only: bool, with_request_id: bool = False
+        self, filters: Filters | None, *, errors_only: bool, with_request_id: bool = False
     ) -> tuple[str, list[Any]]:
         from ingest.schema import EVENT_COLUMNS
 
         w, p = where(filters)
+        relation = "events"
         if errors_only:
             w += " AND is_error"
+            relation = self._errors(with_request_id=with_request_id)
         if with_request_id:
             w += " AND request_id IS NOT NULL"
         cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-        sql = f'SELECT {cols} FROM events WHERE {w} ORDER BY "timestamp" NULLS LAST, source, line'
+        order = '"timestamp" NULLS LAST, source, line'
+        sql = f"SELECT {cols} FROM {relation} WHERE {w} ORDER BY {order}"
         return sql, p
 
     def event_batches(
@@ -404,7 +437,9 @@ class DatasetQuery:
         w, p = where(filters)
         cols = 'code, status_code, model, message, request_id, "timestamp", source, line, is_error'
         self.con.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM events WHERE {w} AND is_error", p
+            f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM {self._errors()} "
+            f"WHERE {w} AND is_error",
+            p,
         )
         try:
             yield Source(name, "TRUE", [], rollup=False)
@@ -412,8 +447,12 @@ class DatasetQuery:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """The rows of ``sql`` over the view ``events`` (for ``ingest.store.export``)."""
+        """The rows of ``sql`` over the views (for ``ingest.store.export`` and ``top_ids``)."""
         return self._rows(sql, params)
+
+    def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """The result of ``sql`` over the views as a frame (for ``ingest.store.top_ids``)."""
+        return self._frame(sql, params)
 
     def distinct(self, column: str, filters: Filters | None = None) -> list[Any]:
         """The values of a rollup dimension among the selection's errors (NULL left out)."""
@@ -694,7 +733,10 @@ class DatasetQuery:
     ) -> pd.DataFrame:
         """``queries.top_request_ids``: failing ids by mentions, then most recent (only the ids
         containing ``needle``, case-insensitive, when given)."""
-        cols = TOP_REQUEST_IDS_COLUMNS
+        if self.failed:
+            from ingest.store import top_ids
+
+            return self._typed_ids(top_ids.ranked(self, filters, limit, needle))
         w, p = where(filters)
         if needle:
             w += " AND contains(lower(request_id), ?)"
@@ -717,7 +759,11 @@ class DatasetQuery:
                      f.source, f.line"""
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        out = self._frame(sql, p)
+        return self._typed_ids(self._frame(sql, p))
+
+    @staticmethod
+    def _typed_ids(out: pd.DataFrame) -> pd.DataFrame:
+        cols = TOP_REQUEST_IDS_COLUMNS
         if out.empty:
             return empty_table(cols)
         out["mentions"] = out["mentions"].astype("int64")
@@ -728,6 +774,10 @@ class DatasetQuery:
 
     def request_id_count(self, filters: Filters | None = None, *, needle: str = "") -> int:
         """Distinct failing request_ids of the selection (containing ``needle`` when given)."""
+        if self.failed:
+            from ingest.store import top_ids
+
+            return top_ids.count(self, filters, needle)
         w, p = where(filters)
         if needle:
             w += " AND contains(lower(request_id), ?)"
@@ -757,7 +807,11 @@ class DatasetQuery:
         """``queries.failures_without_request_id``: (code, status, model), count, first/last
         (of the events, or of the rows of ``source``, e.g. an ``errors_table``)."""
         cols = NO_ID_COLUMNS
-        s = source or self._source(filters, None)
+        s = source
+        if s is None and self.failed:
+            s = Source("failed_without_id", *where(filters), rollup=False)
+        elif s is None:
+            s = self._source(filters, None)
         out = self._frame(
             f"""SELECT coalesce(code, '(no code)') AS code, coalesce(status_code, -1) AS status,
                        coalesce(model, '(unknown)') AS model, count(*) AS count,
@@ -873,6 +927,7 @@ class DatasetQuery:
 
         w, p = where(filters)
         cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-        sql = f"""SELECT {cols} FROM events WHERE {w} AND is_error AND request_id IS NOT NULL
+        sql = f"""SELECT {cols} FROM {self._errors(with_request_id=True)}
+            WHERE {w} AND is_error AND request_id IS NOT NULL
             ORDER BY mentions DESC, "timestamp" NULLS LAST, source, line LIMIT {int(top)}"""
         return to_events(self.con.sql(sql, params=p).to_arrow_table())

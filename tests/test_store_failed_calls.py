@@ -1,0 +1,202 @@
+"""The failed-call files answer the request-ids page exactly as the events do.
+
+The dataset is test_store_rollups' (three interleaved segments, request_ids repeated within and
+across segments and days, events without a time, mentions 1-3), completed like an ingest. Every
+question of the request-ids page and of the exports is asked of ``DatasetQuery`` reading the
+failed-call files and of one reading the events (``rollups=False``), under the same filters,
+with and without a request_id search, for several table sizes. The ranking reads a few rows per
+file first and goes deeper when a later row could still rank higher: ``FIRST_ROWS`` and
+``GROWTH`` are made tiny so that the tests go through many rounds of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_store_rollups import FILTERS, tricky_events, write_dataset
+
+from ingest.queries import Filters
+from ingest.store import export, failed_calls, rollups, top_ids
+from ingest.store.manifest import Manifest
+from ingest.store.query import DatasetQuery
+
+LIMITS = (None, 1, 2, 7, 40, 5000)
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return tricky_events()
+
+
+@pytest.fixture(scope="module")
+def both(
+    frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[DatasetQuery, DatasetQuery]]:
+    dataset = tmp_path_factory.mktemp("failed") / "ds"
+    write_dataset(frame, dataset)
+    fast, plain = DatasetQuery(dataset), DatasetQuery(dataset, rollups=False)
+    assert fast.failed
+    assert fast.shared_rows > 0
+    assert not plain.failed
+    yield fast, plain
+    fast.close()
+    plain.close()
+
+
+@pytest.fixture
+def rounds(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """Tiny first reads and growth, and the depth of every round asked."""
+    monkeypatch.setattr(top_ids, "FIRST_ROWS", 1)
+    monkeypatch.setattr(top_ids, "GROWTH", 2)
+    depths: list[int | None] = []
+    original = top_ids._complete
+
+    def spy(store: DatasetQuery, out: pd.DataFrame, limit: int | None, depth: int, sel: object):
+        depths.append(depth)
+        return original(store, out, limit, depth, sel)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(top_ids, "_complete", spy)
+    return depths
+
+
+def _needles(frame: pd.DataFrame) -> list[str]:
+    some = str(frame["request_id"].dropna().iloc[17])
+    return ["", some[3:7].upper(), "no-such-id"]
+
+
+@pytest.mark.parametrize("k", range(len(FILTERS)))
+def test_the_request_id_questions_get_the_events_answers(
+    k: int,
+    both: tuple[DatasetQuery, DatasetQuery],
+    frame: pd.DataFrame,
+    rounds: list[int | None],
+) -> None:
+    fast, plain = both
+    f = FILTERS[k]
+    for needle in _needles(frame):
+        for limit in LIMITS:
+            got = fast.top_request_ids(f, limit, needle=needle)
+            want = plain.top_request_ids(f, limit, needle=needle)
+            pd.testing.assert_frame_equal(got, want)
+        assert fast.request_id_count(f, needle=needle) == plain.request_id_count(f, needle=needle)
+    pd.testing.assert_frame_equal(
+        fast.failures_without_request_id(f), plain.failures_without_request_id(f)
+    )
+    pd.testing.assert_frame_equal(
+        fast.events(f, errors_only=True), plain.events(f, errors_only=True)
+    )
+    pd.testing.assert_frame_equal(fast.ranked_request_ids(f, 30), plain.ranked_request_ids(f, 30))
+
+
+def test_the_ranking_goes_deeper_until_nothing_can_outrank_the_last_row(
+    both: tuple[DatasetQuery, DatasetQuery], rounds: list[int | None]
+) -> None:
+    fast, plain = both
+    early = Filters(end=FILTERS[8].end)  # the oldest errors: the last rows of every file
+    tried = {}
+    for name, f in (("none", Filters()), ("early", early), ("one model", FILTERS[11])):
+        for limit in (5, 60):
+            rounds.clear()
+            got = fast.top_request_ids(f, limit)
+            pd.testing.assert_frame_equal(got, plain.top_request_ids(f, limit))
+            tried[name, limit] = len(rounds)
+    assert tried["none", 5] == 1  # the first rows of each file were enough
+    assert tried["early", 5] > 2  # several depths before the answer was sure
+    assert tried["one model", 60] > 1
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 8, 13, 16])
+def test_exports_have_the_bytes_of_the_events(
+    k: int, both: tuple[DatasetQuery, DatasetQuery]
+) -> None:
+    fast, plain = both
+    f = FILTERS[k]
+    tz = "Asia/Kolkata"
+    assert export.request_ids_csv(fast, f, tz, bom=True) == export.request_ids_csv(
+        plain, f, tz, bom=True
+    )
+    assert export.ticket_markdown(fast, f, tz) == export.ticket_markdown(plain, f, tz)
+
+
+def test_without_shared_ids_every_id_is_its_own_row(
+    frame: pd.DataFrame, tmp_path: Path, rounds: list[int | None]
+) -> None:
+    unique = frame.copy()
+    has = unique["request_id"].notna().to_numpy()
+    unique.loc[has, "request_id"] = [f"rid-{i:05d}" for i in range(int(has.sum()))]
+    write_dataset(unique, tmp_path / "ds")
+    fast, plain = DatasetQuery(tmp_path / "ds"), DatasetQuery(tmp_path / "ds", rollups=False)
+    try:
+        assert fast.failed
+        assert fast.shared_rows == 0
+        for f in FILTERS[:6]:
+            for limit in (None, 3, 100):
+                pd.testing.assert_frame_equal(
+                    fast.top_request_ids(f, limit, needle="1"),
+                    plain.top_request_ids(f, limit, needle="1"),
+                )
+            assert fast.request_id_count(f) == plain.request_id_count(f)
+    finally:
+        fast.close()
+        plain.close()
+
+
+def test_the_files_hold_each_segments_errors_ranked(
+    both: tuple[DatasetQuery, DatasetQuery],
+) -> None:
+    fast, _ = both
+    manifest = Manifest.load(fast.dataset)
+    assert manifest is not None
+    for entry in manifest.files.values():
+        for seg in entry.segments:
+            kinds = [failed_calls.kind_of(rel) for rel in seg.rollups]
+            assert sorted(kinds) == sorted([*rollups.LEVELS, *failed_calls.KINDS])
+    rows = fast.fetch(
+        """SELECT filename, pos, mentions, epoch_us("timestamp") FROM failed_with_id
+        ORDER BY filename, pos"""
+    )
+    seen: dict[str, list[tuple[int, bool, int]]] = {}
+    for name, pos, mentions, ts in rows:
+        ranks = seen.setdefault(name, [])
+        assert pos == len(ranks)
+        ranks.append(top_ids._rank(mentions, ts))
+    assert len(seen) == len(manifest.files)
+    assert all(ranks == sorted(ranks) for ranks in seen.values())
+    n_errors = fast.fetch("SELECT count(*) FROM errors")[0][0]
+    assert n_errors == fast.fetch("SELECT count(*) FROM events WHERE is_error")[0][0]
+
+
+def test_a_dataset_without_them_reads_the_events_until_the_next_ingest(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    dataset = tmp_path / "old"
+    write_dataset(frame.head(900), dataset)
+    manifest = Manifest.load(dataset)
+    assert manifest is not None
+    stamps = {}
+    for entry in manifest.files.values():  # as written before the failed-call files existed
+        for seg in entry.segments:
+            for rel in seg.rollups:
+                if failed_calls.kind_of(rel) in failed_calls.KINDS:
+                    (dataset / rel).unlink()
+            seg.rollups = [r for r in seg.rollups if failed_calls.kind_of(r) in rollups.LEVELS]
+            stamps.update({r: (dataset / r).stat().st_mtime_ns for r in seg.rollups})
+    manifest.save(dataset)
+    old = DatasetQuery(dataset)
+    assert old.rollups
+    assert not old.failed
+    expected = old.top_request_ids(limit=10)
+    old.close()
+    assert rollups.complete(dataset, manifest)  # what the next ingest runs at its end
+    manifest.save(dataset)
+    new = DatasetQuery(dataset)
+    try:
+        assert new.failed
+        pd.testing.assert_frame_equal(new.top_request_ids(limit=10), expected)
+    finally:
+        new.close()
+    # the minute and hour rollups were kept, not rewritten
+    assert {r: (dataset / r).stat().st_mtime_ns for r in stamps} == stamps

@@ -19,7 +19,7 @@ import pytest
 from test_store_rollups import FILTERS, tricky_events, write_dataset
 
 from ingest.queries import Filters
-from ingest.store import export, failed_calls, rollups, top_ids
+from ingest.store import export, failed_calls, rollups, ticket_figures, top_ids
 from ingest.store.manifest import Manifest
 from ingest.store.query import DatasetQuery
 
@@ -92,25 +92,39 @@ def test_the_request_id_questions_get_the_events_answers(
 
 
 def test_the_ranking_goes_deeper_until_nothing_can_outrank_the_last_row(
-    both: tuple[DatasetQuery, DatasetQuery], rounds: list[int | None]
+    both: tuple[DatasetQuery, DatasetQuery],
+    rounds: list[int | None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fast, plain = both
     early = Filters(end=FILTERS[8].end)  # the oldest errors: the last rows of every file
+    cases = (("none", Filters()), ("early", early), ("one model", FILTERS[11]))
     tried = {}
-    for name, f in (("none", Filters()), ("early", early), ("one model", FILTERS[11])):
+    for name, f in cases:
+        rounds.clear()
+        pd.testing.assert_frame_equal(fast.top_request_ids(f, 5), plain.top_request_ids(f, 5))
+        tried[name] = len(rounds)
+    assert tried["none"] == 1  # the first rows of each file were enough
+    first_depth = top_ids._first_depth
+
+    def shallow(*args: object) -> tuple[int | None, int]:
+        depth, deepest = first_depth(*args)  # type: ignore[arg-type]
+        return (None if depth is None else 1), deepest
+
+    monkeypatch.setattr(top_ids, "_first_depth", shallow)
+    for name, f in cases:
         for limit in (5, 60):
             rounds.clear()
             got = fast.top_request_ids(f, limit)
             pd.testing.assert_frame_equal(got, plain.top_request_ids(f, limit))
             tried[name, limit] = len(rounds)
-    assert tried["none", 5] == 1  # the first rows of each file were enough
     assert tried["early", 5] > 2  # several depths before the answer was sure
     assert tried["one model", 60] > 1
 
 
-@pytest.mark.parametrize("k", [0, 1, 3, 8, 13, 16])
+@pytest.mark.parametrize("k", range(len(FILTERS)))
 def test_exports_have_the_bytes_of_the_events(
-    k: int, both: tuple[DatasetQuery, DatasetQuery]
+    k: int, both: tuple[DatasetQuery, DatasetQuery], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast, plain = both
     f = FILTERS[k]
@@ -118,7 +132,53 @@ def test_exports_have_the_bytes_of_the_events(
     assert export.request_ids_csv(fast, f, tz, bom=True) == export.request_ids_csv(
         plain, f, tz, bom=True
     )
+    windows: list[str] = []
+    original = ticket_figures._aggregate
+
+    def spy(store: DatasetQuery, table: str, ids_per_code: int) -> object:
+        windows.append(table)
+        return original(store, table, ids_per_code)
+
+    monkeypatch.setattr(ticket_figures, "_aggregate", spy)
+    quick = ticket_figures.ticket_summary(fast, f, 5)
+    assert (quick is None) == bool(f.search)  # no ties in this data: rollups decide
+    assert ticket_figures.ticket_summary(plain, f, 5) is None
     assert export.ticket_markdown(fast, f, tz) == export.ticket_markdown(plain, f, tz)
+    for ids_per_code in (1, 30):
+        assert export.ticket_markdown(fast, f, "UTC", ids_per_code=ids_per_code) == (
+            export.ticket_markdown(plain, f, "UTC", ids_per_code=ids_per_code)
+        )
+    if k == 0:
+        assert len(windows) > 2  # the first errors' window widened for the rarer codes
+
+
+def test_a_ticket_whose_order_needs_files_and_lines_is_aggregated(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Two codes with the same count and the same first time: the rollups cannot order them
+    (the file and line decide), nor can they see a request_id that redaction changes."""
+    errs = frame.loc[frame["is_error"] & frame["timestamp"].notna()].head(6).copy()
+    errs["code"] = ["CodeA", "CodeB", "CodeA", "CodeB", "CodeA", "CodeB"]
+    errs["timestamp"] = [errs["timestamp"].iloc[0]] * 2 + list(errs["timestamp"].iloc[2:])
+    errs["line"] = [9, 3, 10, 11, 12, 13]
+    tied = pd.concat([frame.loc[~frame["is_error"]].head(50), errs], ignore_index=True)
+    write_dataset(tied, tmp_path / "tied")
+    secret = frame.copy()
+    rid = (secret["request_id"].notna() & secret["is_error"]).to_numpy()
+    secret.loc[secret.index[rid][0], "request_id"] = "ops@example.com"
+    write_dataset(secret, tmp_path / "secret")
+    for name in ("tied", "secret"):
+        fast = DatasetQuery(tmp_path / name)
+        plain = DatasetQuery(tmp_path / name, rollups=False)
+        try:
+            assert fast.failed
+            assert ticket_figures.ticket_summary(fast, None, 5) is None
+            assert export.ticket_markdown(fast, None, "UTC") == export.ticket_markdown(
+                plain, None, "UTC"
+            )
+        finally:
+            fast.close()
+            plain.close()
 
 
 def test_without_shared_ids_every_id_is_its_own_row(

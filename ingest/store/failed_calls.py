@@ -9,8 +9,10 @@ smaller than the events (errors are a tenth of the calls, or less):
                                                   order (``RANK_ORDER``), numbered by ``pos``
     rollups/failed-without-id/part-<id>.parquet   errors without one, in export order
 
-Both hold the 15 event columns and ``day`` unchanged, so any question about errors asked of
-them gets the events' answer (``DatasetQuery`` reads them instead of the events for errors).
+Both hold the 15 event columns and ``day`` unchanged (the first also ``pos`` and
+``maybe_redacted``, ``REDACTION_CANDIDATE`` of its request_id, for the ticket), so any question
+about errors asked of them gets the events' answer (``DatasetQuery`` reads them instead of the
+events for errors).
 They follow their segment exactly like the rollups do (listed in ``Segment.rollups``: written
 by the worker with the parts, committed with them, trashed with them, rewritten by a resumed
 run, backfilled by ``ingest.store.rollups.complete`` for a dataset ingested before them).
@@ -36,6 +38,18 @@ EXPORT_ORDER = '"timestamp" NULLS LAST, source, line'
 #: small row groups: a top-N reads the first one or two of each file
 ROW_GROUP = 16_384
 
+#: request_ids that ``ingest.redact.redact`` may change. Exact for printable ASCII (each check of
+#: ``redact`` spelled in SQL, the mobile-number look-arounds as character classes); anything
+#: else is a candidate. Candidates are redacted in Python to see whether they change.
+REDACTION_CANDIDATE = r"""(
+    NOT regexp_matches(request_id, '^[ -~]*$')
+    OR contains(request_id, 'sk-') OR contains(request_id, '@')
+    OR contains(lower(request_id), 'authorization') OR contains(lower(request_id), 'bearer')
+    OR contains(lower(request_id), 'key') OR contains(lower(request_id), 'secret')
+    OR contains(lower(request_id), 'password')
+    OR regexp_matches(request_id,
+        '(^|[^A-Za-z0-9_+-])(\+?86[- ]?)?1[3-9][0-9]{9}($|[^A-Za-z0-9_-])'))"""
+
 
 def failed_path(kind: str, part_id: str) -> str:
     return f"{ROLLUPS}/{kind}/part-{part_id}.parquet"
@@ -60,7 +74,8 @@ def write_failed_calls(
             f"{listing(dataset, parts)}, hive_partitioning=true, hive_types={{'day': VARCHAR}}) "
             "WHERE is_error"
         )
-        with_id = f"""SELECT *, (row_number() OVER (ORDER BY {RANK_ORDER}) - 1)::BIGINT AS pos
+        with_id = f"""SELECT *, (row_number() OVER (ORDER BY {RANK_ORDER}) - 1)::BIGINT AS pos,
+                {REDACTION_CANDIDATE} AS maybe_redacted
             FROM e WHERE request_id IS NOT NULL ORDER BY pos"""
         without_id = f"SELECT * FROM e WHERE request_id IS NULL ORDER BY {EXPORT_ORDER}"
         written = []

@@ -248,7 +248,8 @@ class DatasetQuery:
                 f"CREATE VIEW failed_without_id AS SELECT * FROM read_parquet([{without_id}])"
             )
             self.con.execute(
-                "CREATE VIEW errors_with_id AS SELECT * EXCLUDE (pos, filename) FROM failed_with_id"
+                "CREATE VIEW errors_with_id AS SELECT * EXCLUDE (pos, maybe_redacted, filename) "
+                "FROM failed_with_id"
             )
             self.con.execute(
                 "CREATE VIEW errors AS SELECT * FROM errors_with_id "
@@ -277,6 +278,11 @@ class DatasetQuery:
     def answers_from_rollups(self, filters: Filters | None) -> bool:
         """True when the aggregations of ``filters`` read rollups (no message search)."""
         return self.rollups and not (filters is not None and filters.search.strip())
+
+    def selection(self, filters: Filters | None) -> Source:
+        """The rows aggregations of ``filters`` read: rollup rows when they can, else events
+        (for ``ingest.store.ticket_figures``)."""
+        return self._source(filters)
 
     def _source(self, filters: Filters | None, level: str | None = "hour") -> Source:
         """The rows to aggregate for ``filters``: rollup rows of ``level`` or coarser (with the
@@ -429,22 +435,26 @@ class DatasetQuery:
             cursor.close()
 
     @contextmanager
+    def scratch(self, select: str, params: Sequence[Any] = ()) -> Iterator[str]:
+        """The rows of ``select`` copied once into a temp table (for several questions about
+        the same rows); its name, valid inside the ``with``."""
+        self._edge_seq += 1
+        name = f"scratch_{self._edge_seq}"
+        self.con.execute(f"CREATE TEMP TABLE {name} AS {select}", list(params))
+        try:
+            yield name
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    @contextmanager
     def errors_table(self, filters: Filters | None) -> Iterator[Source]:
         """The selection's errors copied once into a temp table, for several questions about
         the same rows (the ticket: one scan of the events instead of one per question)."""
-        self._edge_seq += 1
-        name = f"errors_{self._edge_seq}"
         w, p = where(filters)
         cols = 'code, status_code, model, message, request_id, "timestamp", source, line, is_error'
-        self.con.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM {self._errors()} "
-            f"WHERE {w} AND is_error",
-            p,
-        )
-        try:
+        select = f"SELECT {cols} FROM {self._errors()} WHERE {w} AND is_error"
+        with self.scratch(select, p) as name:
             yield Source(name, "TRUE", [], rollup=False)
-        finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """The rows of ``sql`` over the views (for ``ingest.store.export`` and ``top_ids``)."""

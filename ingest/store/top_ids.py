@@ -76,8 +76,7 @@ def ranked(
     ``limit`` rows; exactly the rows the events give."""
     w, p = _conditions(filters, needle)
     alone = _alone(store)
-    deepest = int(store.fetch("SELECT coalesce(max(pos), -1) FROM failed_with_id")[0][0])
-    depth = None if limit is None else max(2 * int(limit), FIRST_ROWS)
+    depth, deepest = _first_depth(store, limit, w, p, alone)
     while True:
         if depth is not None and depth > deepest:
             depth = None  # every row of every file
@@ -95,6 +94,24 @@ def ranked(
         if depth is None or _complete(store, out, limit, depth, (w, p, alone)):
             return out
         depth *= GROWTH
+
+
+def _first_depth(
+    store: DatasetQuery, limit: int | None, w: str, p: list[Any], alone: str
+) -> tuple[int | None, int]:
+    """How deep to read first (None: everything), and the deepest ``pos``. A filter that keeps
+    one row in k needs about k times ``limit`` rows of the file with the best ones."""
+    rows, deepest, kept = store.fetch(
+        f"""SELECT count(*), coalesce(max(pos), -1), count(*) FILTER ({w} AND is_error{alone})
+        FROM failed_with_id""",
+        p,
+    )[0]
+    if limit is None:
+        return None, int(deepest)
+    depth = max(2 * int(limit), FIRST_ROWS)
+    if kept:
+        depth = max(depth, -(-3 * int(limit) * int(rows) // (2 * int(kept))))
+    return depth, int(deepest)
 
 
 def _complete(

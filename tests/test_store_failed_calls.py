@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fixtures_events import DAY_START
 from test_store_rollups import FILTERS, tricky_events, write_dataset
 
+from ingest import queries
 from ingest.queries import Filters
-from ingest.store import export, failed_calls, rollups, ticket_figures, top_ids
+from ingest.store import export, failed_calls, rollups, search, ticket_figures, top_ids
 from ingest.store.manifest import Manifest
 from ingest.store.query import DatasetQuery
 
@@ -260,3 +262,96 @@ def test_a_dataset_without_them_reads_the_events_until_the_next_ingest(
         new.close()
     # the minute and hour rollups were kept, not rewritten
     assert {r: (dataset / r).stat().st_mtime_ns for r in stamps} == stamps
+
+
+def _searches() -> list[Filters]:
+    odd = pd.Timedelta(seconds=17)
+    day = DAY_START
+    return [
+        Filters(search="rate limit"),
+        Filters(search="  Quota "),
+        Filters(search="no such words"),
+        Filters(search="rate", codes=("Throttling.RateQuota", "InternalError")),
+        Filters(search="e", models=("qwen-max",), statuses=(429, 500)),
+        Filters(search="limit", start=day + pd.Timedelta(hours=6, minutes=3) + odd),
+        Filters(
+            search="a",
+            categories=("request-rate",),
+            start=day + pd.Timedelta(hours=20, minutes=59) + odd,
+            end=day + pd.Timedelta(hours=26, minutes=1) + odd,
+        ),
+        Filters(  # inside one minute
+            search="a",
+            start=day + pd.Timedelta(hours=6, minutes=10, seconds=5),
+            end=day + pd.Timedelta(hours=6, minutes=10, seconds=50),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("k", range(len(_searches())))
+def test_a_message_search_gets_the_events_answers(
+    k: int, both: tuple[DatasetQuery, DatasetQuery], frame: pd.DataFrame
+) -> None:
+    fast, plain = both
+    f = _searches()[k]
+    assert search.searchable(fast, f)
+    assert fast.kpis(f) == plain.kpis(f) == queries.kpis(queries.apply_filters(frame, f))
+    assert fast.count(f) == plain.count(f)
+    assert fast.count(f, errors_only=True) == plain.count(f, errors_only=True)
+    assert fast.time_bounds(f) == plain.time_bounds(f)
+    kk = fast.kpis(f)
+    for bucket in sorted({"10s", "1min", "1h", queries.choose_bucket(kk.first, kk.last)}):
+        for tz in ("UTC", "Asia/Kathmandu", "America/St_Johns"):
+            for name in ("errors_over_time", "throttling_over_time"):
+                a, b = getattr(fast, name)(f, bucket, tz), getattr(plain, name)(f, bucket, tz)
+                pd.testing.assert_frame_equal(a.counts, b.counts, check_freq=False)
+                pd.testing.assert_frame_equal(a.totals, b.totals, check_freq=False)
+    pd.testing.assert_frame_equal(fast.top_codes(f), plain.top_codes(f))
+    pd.testing.assert_frame_equal(fast.status_distribution(f), plain.status_distribution(f))
+    pd.testing.assert_frame_equal(fast.per_model(f), plain.per_model(f))
+    pd.testing.assert_series_equal(
+        fast.code_counts(f).sort_index(), plain.code_counts(f).sort_index()
+    )
+    a, b = fast.filter_options(f), plain.filter_options(f)
+    pd.testing.assert_frame_equal(a.codes, b.codes)
+    assert (a.statuses, a.models, a.sources, a.categories) == (
+        b.statuses,
+        b.models,
+        b.sources,
+        b.categories,
+    )
+    assert fast.code_summary(f, top=50) == plain.code_summary(f, top=50)
+    assert fast.value_counts("category", f) == plain.value_counts("category", f)
+
+
+def test_a_search_on_whole_minutes_reads_no_event(
+    both: tuple[DatasetQuery, DatasetQuery], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, _ = both
+    asked: list[str] = []
+    for name in ("_rows", "_frame"):
+        original = getattr(fast, name)
+
+        def spy(sql: str, params: object = (), _original: object = original) -> object:
+            asked.append(sql)
+            assert "FROM events" not in sql, sql
+            return _original(sql, params)  # type: ignore[operator]
+
+        monkeypatch.setattr(fast, name, spy)
+    for f in (
+        Filters(search="rate limit"),
+        Filters(
+            search="quota",
+            models=("qwen-max",),
+            start=DAY_START + pd.Timedelta(hours=1, minutes=1),
+            end=DAY_START + pd.Timedelta(hours=30, minutes=59),
+        ),
+    ):
+        k = fast.kpis(f)
+        fast.errors_over_time(f, queries.choose_bucket(k.first, k.last), "Asia/Shanghai")
+        fast.throttling_over_time(f, "1min", "Asia/Kolkata")
+        fast.top_codes(f)
+        fast.status_distribution(f)
+        fast.per_model(f)
+        fast.filter_options(f)
+    assert asked

@@ -47,6 +47,7 @@ from ingest.queries import (
     TimeSeries,
     empty_table,
 )
+from ingest.store import search
 from ingest.store.failed_calls import KINDS as FAILED_KINDS
 from ingest.store.failed_calls import WITH_ID, WITHOUT_ID, kind_of
 from ingest.store.manifest import Manifest, StoreError
@@ -126,11 +127,15 @@ class Source:
     events each) already restricted to the selection. The aggregates are spelled through it
     so that one query text serves both."""
 
-    def __init__(self, relation: str, where: str, params: list[Any], rollup: bool) -> None:
+    def __init__(
+        self, relation: str, where: str, params: list[Any], rollup: bool, errors_only: bool = False
+    ) -> None:
         self.relation = relation
         self.where = where
         self.params = params
         self.rollup = rollup
+        #: every row is an error (the calls of a bucket are its errors)
+        self.errors_only = errors_only
 
     @property
     def rows(self) -> str:
@@ -256,7 +261,7 @@ class DatasetQuery:
                 "UNION ALL BY NAME SELECT * FROM failed_without_id"
             )
             self.shared_rows = int(self._rows("SELECT count(*) FROM shared_ids")[0][0])
-        self._edges: OrderedDict[Filters, str] = OrderedDict()
+        self._edges: OrderedDict[tuple[str, Filters], str] = OrderedDict()
         self._edge_seq = 0
 
     @property
@@ -288,13 +293,15 @@ class DatasetQuery:
         """The rows to aggregate for ``filters``: rollup rows of ``level`` or coarser (with the
         window's partial minutes from the events), or the events (``level`` None, a message
         search, no rollups)."""
+        if level is not None and search.searchable(self, filters):
+            return search.source(self, filters or Filters(), level)
         if level is None or not self.answers_from_rollups(filters):
             w, p = where(filters)
             return Source("events", w, p, rollup=False)
-        relation, params = self._rollup_rows(filters or Filters(), level)
+        relation, params = self.rollup_rows(filters or Filters(), level)
         return Source(relation, "TRUE", params, rollup=True)
 
-    def _rollup_rows(self, filters: Filters, level: str) -> tuple[str, list[Any]]:
+    def rollup_rows(self, filters: Filters, level: str) -> tuple[str, list[Any]]:
         """A relation of rollup rows whose events are exactly the selection's: hour rows for
         the whole hours of the window (``level`` "hour"), minute rows for the whole minutes
         left, and the events of the partial minutes at its ends, aggregated alike."""
@@ -351,19 +358,24 @@ class DatasetQuery:
     def _edge_rows(self, filters: Filters, edges: list[tuple[int, int]]) -> str:
         """A temp table of the rollup rows of the events in ``edges`` (partial minutes), built
         once per ``filters`` (a page asks several questions of the same selection)."""
-        name = self._edges.get(filters)
-        if name is not None:
-            self._edges.move_to_end(filters)
-            return name
-        self._edge_seq += 1
-        name = f"edges_{self._edge_seq}"
         sqls, params = [], []
         for a, b in edges:
             w, p = where(dataclasses.replace(filters, start=_ts(a), end=_ts(b)))
             sqls.append(rollup_sql("events", w))
             params += p
-        self.con.execute(f"CREATE TEMP TABLE {name} AS " + " UNION ALL ".join(sqls), params)
-        self._edges[filters] = name
+        return self.cached_table(("edges", filters), " UNION ALL ".join(sqls), params)
+
+    def cached_table(self, key: tuple[str, Filters], select: str, params: Sequence[Any]) -> str:
+        """A temp table of the rows of ``select``, built once per ``key`` while it is among the
+        last few asked for (a page asks several questions of the same selection)."""
+        name = self._edges.get(key)
+        if name is not None:
+            self._edges.move_to_end(key)
+            return name
+        self._edge_seq += 1
+        name = f"{key[0]}_{self._edge_seq}"
+        self.con.execute(f"CREATE TEMP TABLE {name} AS {select}", list(params))
+        self._edges[key] = name
         while len(self._edges) > _EDGE_CACHE:
             _, old = self._edges.popitem(last=False)
             self.con.execute(f"DROP TABLE IF EXISTS {old}")
@@ -552,22 +564,42 @@ class DatasetQuery:
         offset_td = bounds[0].tz_convert(tz).utcoffset()
         offset_us = int(pd.Timedelta(offset_td).value // 1000) if offset_td is not None else 0
         width_us = int(pd.Timedelta(bucket).value // 1000)
-        s = self._source(filters, self._bucket_level(bounds[0], offset_us, width_us))
-        b = f"({s.epoch_us} + {offset_us}) // {width_us}"
-        # two narrow scans beat one GROUP BY on (bucket, category) over every call (3x)
-        totals = self._frame(
-            f"""SELECT {b} AS b, NULL::VARCHAR AS category, {s.count()} AS calls,
-                0::BIGINT AS errors, {s.count("NOT is_error")} AS ok
-            {s.rows} AND {s.timed} GROUP BY 1""",
-            s.params,
-        )
-        errs = self._frame(
-            f"""SELECT {b} AS b, category, 0::BIGINT AS calls, {s.count()} AS errors,
-                0::BIGINT AS ok
-            {s.rows} AND is_error AND {s.timed} GROUP BY 1, 2""",
-            s.params,
-        )
-        frame = pd.concat([totals, errs], ignore_index=True) if len(errs) else totals
+        level = self._bucket_level(bounds[0], offset_us, width_us)
+        sources = [self._source(filters, level)]
+        if level is not None and search.searchable(self, filters):
+            sources = search.bucket_sources(self, filters or Filters(), level)
+        frames = []
+        for s in sources:
+            b = f"({s.epoch_us} + {offset_us}) // {width_us}"
+            if s.errors_only:  # one scan: its calls are its errors
+                frames.append(
+                    self._frame(
+                        f"""SELECT {b} AS b, category, {s.count()} AS calls,
+                            {s.count()} AS errors, 0::BIGINT AS ok
+                        {s.rows} AND {s.timed} GROUP BY 1, 2""",
+                        s.params,
+                    )
+                )
+                continue
+            # two narrow scans beat one GROUP BY on (bucket, category) over every call (3x)
+            frames.append(
+                self._frame(
+                    f"""SELECT {b} AS b, NULL::VARCHAR AS category, {s.count()} AS calls,
+                        0::BIGINT AS errors, {s.count("NOT is_error")} AS ok
+                    {s.rows} AND {s.timed} GROUP BY 1""",
+                    s.params,
+                )
+            )
+            frames.append(
+                self._frame(
+                    f"""SELECT {b} AS b, category, 0::BIGINT AS calls, {s.count()} AS errors,
+                        0::BIGINT AS ok
+                    {s.rows} AND is_error AND {s.timed} GROUP BY 1, 2""",
+                    s.params,
+                )
+            )
+        found = [f for f in frames if len(f)]
+        frame = pd.concat(found, ignore_index=True) if len(found) > 1 else (found or frames)[0]
         lo, hi = int(frame["b"].min()), int(frame["b"].max())
         width_ns, offset_ns = width_us * 1000, offset_us * 1000
         index = pd.DatetimeIndex(

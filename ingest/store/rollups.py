@@ -53,9 +53,11 @@ _MINUTE = (
 )
 
 
-def rollup_sql(relation: str, where: str = "TRUE") -> str:
-    """The minute rollup rows of the events in ``relation`` that pass ``where``."""
-    return f"""SELECT {_MINUTE} AS minute, {_DIMS},
+def rollup_sql(relation: str, where: str = "TRUE", *, per_minute: bool = True) -> str:
+    """The minute rollup rows of the events in ``relation`` that pass ``where`` (without
+    ``per_minute``: one row per dimensions, ``minute`` NULL, for questions without time)."""
+    minute = _MINUTE if per_minute else "NULL::BIGINT"
+    return f"""SELECT {minute} AS minute, {_DIMS},
         count(*) AS n, coalesce(sum(mentions), 0)::BIGINT AS mentions,
         count(*) FILTER (is_error AND request_id IS NULL) AS no_rid,
         count(*) FILTER (logged_status IS NOT NULL AND status_code IS NOT NULL

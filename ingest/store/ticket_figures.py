@@ -13,8 +13,9 @@ same SQL as ``export._summary``.
 Statuses, models and codes are ordered by count, ties by first appearance (time, file, line).
 Rollups know the first time, not the file and line: when two of them have the same count and the
 same first time, ``ticket_summary`` returns None and the caller aggregates the errors instead.
-So do selections the rollups cannot answer (a message search) and those where redaction could
-change a request_id (the ticket groups them as redacted).
+So do selections where redaction could change a request_id (the ticket groups them as
+redacted). A message search is answered like the rest: its counts come from
+``ingest.store.search``'s rows.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def ticket_summary(
     store: DatasetQuery, filters: Filters | None, ids_per_code: int
 ) -> TicketSummary | None:
     """``export._summary`` of the selection, or None when it must be computed from the errors."""
-    if not (store.failed and store.answers_from_rollups(filters)):
+    if not store.failed:  # rollups (or a search, ``ingest.store.search``) and failed calls
         return None
     if not _keys_survive_redaction(store, filters):
         return None

@@ -358,3 +358,60 @@ def test_a_search_on_whole_minutes_reads_no_event(
         fast.per_model(f)
         fast.filter_options(f)
     assert asked
+
+
+def _line(ts: str, rid: str, status: int = 429, code: str = "Throttling.RateQuota") -> str:
+    return (
+        f"{ts} ERROR llm: status_code={status}, request_id={rid}, code={code}, "
+        "message=Requests rate limit exceeded, please try again later., model=qwen-plus\n"
+    )
+
+
+def test_an_id_seen_again_in_an_appended_tail_or_another_file_is_grouped(tmp_path: Path) -> None:
+    """Ingested, then grown and joined by another file: an id that was alone is now repeated
+    (across segments, files and days); the page's answers follow, as the events'."""
+    from ingest.store.ingester import ingest_dataset
+
+    ids = [f"{k:08x}-2a3b-4c4d-9e5f-6a7b8c9d0e1f" for k in range(6)]
+    app = tmp_path / "logs" / "app.log"
+    app.parent.mkdir()
+    app.write_text(
+        "".join(_line(f"2026-11-20 14:0{k}:07,123", rid) for k, rid in enumerate(ids[:4]))
+    )
+    dataset = tmp_path / "ds"
+
+    def check(shared: bool) -> None:
+        fast, plain = DatasetQuery(dataset), DatasetQuery(dataset, rollups=False)
+        try:
+            assert fast.failed
+            assert bool(fast.shared_rows) == shared
+            for limit in (None, 1, 3):
+                pd.testing.assert_frame_equal(
+                    fast.top_request_ids(limit=limit), plain.top_request_ids(limit=limit)
+                )
+            assert fast.request_id_count() == plain.request_id_count()
+            assert fast.kpis() == plain.kpis()
+            assert export.ticket_markdown(fast, None, "UTC") == export.ticket_markdown(
+                plain, None, "UTC"
+            )
+        finally:
+            fast.close()
+            plain.close()
+
+    ingest_dataset([str(app.parent)], dataset, workers=1)
+    check(shared=False)
+    with app.open("a") as fh:  # the tail: ids[1] again, a day later, with another code
+        fh.write(_line("2026-11-21 09:00:00,001", ids[1], 500, "InternalError"))
+        fh.write(_line("2026-11-21 09:00:01,001", ids[4]))
+    (tmp_path / "logs" / "other.log").write_text(
+        _line("2026-11-19 23:59:59,999", ids[2]) + _line("2026-11-20 15:00:00,000", ids[5])
+    )
+    second = ingest_dataset([str(app.parent)], dataset, workers=1)
+    assert second.grown_files
+    assert second.new_files
+    check(shared=True)
+    store = DatasetQuery(dataset)
+    top = store.top_request_ids().set_index("request_id")
+    store.close()
+    assert top.loc[ids[1], "mentions"] == 2
+    assert top.loc[ids[2], "first_seen"] == pd.Timestamp("2026-11-19 15:59:59.999", tz="UTC")

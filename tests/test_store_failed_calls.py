@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -49,19 +50,20 @@ def both(
 
 
 @pytest.fixture
-def rounds(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
-    """Tiny first reads and growth, and the depth of every round asked."""
+def rounds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Tiny first reads and growth; how many runs were cut short after each round."""
     monkeypatch.setattr(top_ids, "FIRST_ROWS", 1)
     monkeypatch.setattr(top_ids, "GROWTH", 2)
-    depths: list[int | None] = []
-    original = top_ids._complete
+    short: list[int] = []
+    original = top_ids._short
 
-    def spy(store: DatasetQuery, out: pd.DataFrame, limit: int | None, depth: int, sel: object):
-        depths.append(depth)
-        return original(store, out, limit, depth, sel)  # type: ignore[arg-type]
+    def spy(*args: Any) -> list[Any]:
+        out = original(*args)
+        short.append(len(out))
+        return out
 
-    monkeypatch.setattr(top_ids, "_complete", spy)
-    return depths
+    monkeypatch.setattr(top_ids, "_short", spy)
+    return short
 
 
 def _needles(frame: pd.DataFrame) -> list[str]:
@@ -74,7 +76,7 @@ def test_the_request_id_questions_get_the_events_answers(
     k: int,
     both: tuple[DatasetQuery, DatasetQuery],
     frame: pd.DataFrame,
-    rounds: list[int | None],
+    rounds: list[int],
 ) -> None:
     fast, plain = both
     f = FILTERS[k]
@@ -94,9 +96,7 @@ def test_the_request_id_questions_get_the_events_answers(
 
 
 def test_the_ranking_goes_deeper_until_nothing_can_outrank_the_last_row(
-    both: tuple[DatasetQuery, DatasetQuery],
-    rounds: list[int | None],
-    monkeypatch: pytest.MonkeyPatch,
+    both: tuple[DatasetQuery, DatasetQuery], rounds: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast, plain = both
     early = Filters(end=FILTERS[8].end)  # the oldest errors: the last rows of every file
@@ -107,21 +107,24 @@ def test_the_ranking_goes_deeper_until_nothing_can_outrank_the_last_row(
         pd.testing.assert_frame_equal(fast.top_request_ids(f, 5), plain.top_request_ids(f, 5))
         tried[name] = len(rounds)
     assert tried["none"] == 1  # the first rows of each file were enough
-    first_depth = top_ids._first_depth
+    runs = top_ids._runs
 
-    def shallow(*args: object) -> tuple[int | None, int]:
-        depth, deepest = first_depth(*args)  # type: ignore[arg-type]
-        return (None if depth is None else 1), deepest
+    def shallow(*args: Any) -> list[Any]:
+        out = runs(*args)
+        for run in out:  # one row from each file first (all of it when it has one)
+            run.rows = 1 if run.start < run.last else None
+        return out
 
-    monkeypatch.setattr(top_ids, "_first_depth", shallow)
+    monkeypatch.setattr(top_ids, "_runs", shallow)
     for name, f in cases:
         for limit in (5, 60):
             rounds.clear()
             got = fast.top_request_ids(f, limit)
             pd.testing.assert_frame_equal(got, plain.top_request_ids(f, limit))
             tried[name, limit] = len(rounds)
-    assert tried["early", 5] > 2  # several depths before the answer was sure
+    assert tried["early", 5] > 1  # deeper runs before the answer was sure
     assert tried["one model", 60] > 1
+    assert rounds[-1] == 0
 
 
 @pytest.mark.parametrize("k", range(len(FILTERS)))
@@ -184,7 +187,7 @@ def test_a_ticket_whose_order_needs_files_and_lines_is_aggregated(
 
 
 def test_without_shared_ids_every_id_is_its_own_row(
-    frame: pd.DataFrame, tmp_path: Path, rounds: list[int | None]
+    frame: pd.DataFrame, tmp_path: Path, rounds: list[int]
 ) -> None:
     unique = frame.copy()
     has = unique["request_id"].notna().to_numpy()
@@ -415,3 +418,26 @@ def test_an_id_seen_again_in_an_appended_tail_or_another_file_is_grouped(tmp_pat
     store.close()
     assert top.loc[ids[1], "mentions"] == 2
     assert top.loc[ids[2], "first_seen"] == pd.Timestamp("2026-11-19 15:59:59.999", tz="UTC")
+
+
+def test_the_shared_ids_file_from_the_failed_calls_is_the_one_from_the_events(
+    both: tuple[DatasetQuery, DatasetQuery], tmp_path: Path
+) -> None:
+    fast, _ = both
+    manifest = Manifest.load(fast.dataset)
+    assert manifest is not None
+    parts = manifest.parts()
+    with_id = [r for r in manifest.rollup_parts() if failed_calls.kind_of(r) == "failed-with-id"]
+    files = {}
+    for name, source in (("events", None), ("failed", with_id)):
+        copy = tmp_path / name
+        for rel in parts + with_id:
+            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+            (copy / rel).write_bytes((fast.dataset / rel).read_bytes())
+        files[name] = copy / rollups.write_shared_ids(copy, parts, with_id=source)
+    rows = {
+        name: fast.frame(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL")
+        for name, path in files.items()
+    }
+    assert len(rows["events"]) == fast.shared_rows > 0
+    pd.testing.assert_frame_equal(rows["events"], rows["failed"])

@@ -12,10 +12,12 @@ the dataset has them: a rollup row stands for ``n`` events with the same minute 
 the same values of the columns filters and charts use, so a filter change sums a few hundred
 thousand rows instead of scanning 50 M events. A time window is cut into whole hours (hour
 rows), whole minutes (minute rows) and the partial minutes at its ends (the events themselves,
-aggregated the same way), so the answers are those of the events to the event. Questions that
-need what rollups do not keep (a message search, request_id tables, the rows for exports) read
-the events. ``DatasetQuery(..., rollups=False)`` reads the events for everything (tests
-compare both).
+aggregated the same way), so the answers are those of the events to the event. Questions about
+errors that rollups cannot answer (the request_id tables, the ticket's first messages and ids,
+the errors of a message search, the rows of exports) read the failed-call files
+(``ingest.store.failed_calls``: every error event, a tenth of the events); the rest (sub-minute
+buckets, rows with successes) read the events. ``DatasetQuery(..., rollups=False)`` reads the
+events for everything (tests compare both).
 
 ../shared/reference/performance.md: ``SET TimeZone='UTC'`` and integer epoch arithmetic for
 buckets (``date_trunc`` on TIMESTAMPTZ goes through ICU and is several times slower).
@@ -565,9 +567,10 @@ class DatasetQuery:
         offset_us = int(pd.Timedelta(offset_td).value // 1000) if offset_td is not None else 0
         width_us = int(pd.Timedelta(bucket).value // 1000)
         level = self._bucket_level(bounds[0], offset_us, width_us)
-        sources = [self._source(filters, level)]
         if level is not None and search.searchable(self, filters):
             sources = search.bucket_sources(self, filters or Filters(), level)
+        else:
+            sources = [self._source(filters, level)]
         frames = []
         for s in sources:
             b = f"({s.epoch_us} + {offset_us}) // {width_us}"

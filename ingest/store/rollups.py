@@ -138,16 +138,31 @@ def shared_ids_path(parts: list[str]) -> str:
     return f"{ROLLUPS}/ids-{SHARED_IDS_VERSION}-{digest}.parquet"
 
 
-def write_shared_ids(dataset: Path, parts: list[str], *, threads: int | None = None) -> str:
+def write_shared_ids(
+    dataset: Path,
+    parts: list[str],
+    *,
+    with_id: list[str] | None = None,
+    threads: int | None = None,
+) -> str:
     """Write the error events (every column, and ``day``) whose request_id occurs more than
-    once among the errors of ``parts``; returns the file's relative path."""
+    once among the errors of ``parts``; returns the file's relative path. ``with_id``: the
+    parts' ``failed-with-id`` files (``ingest.store.failed_calls``), read instead of the events
+    when given (the same error rows, a tenth of the events)."""
     rel = shared_ids_path(parts)
     con = connect(threads or os.cpu_count() or 1)
     try:
-        con.execute(
-            "CREATE VIEW events AS SELECT * FROM read_parquet("
-            f"{listing(dataset, parts)}, hive_partitioning=true, hive_types={{'day': VARCHAR}})"
-        )
+        if with_id:
+            source = (
+                "SELECT * EXCLUDE (pos, maybe_redacted) FROM read_parquet("
+                f"{listing(dataset, with_id)})"
+            )
+        else:
+            source = (
+                f"SELECT * FROM read_parquet({listing(dataset, parts)}, hive_partitioning=true, "
+                "hive_types={'day': VARCHAR})"
+            )
+        con.execute(f"CREATE VIEW events AS {source}")
         sql = """SELECT * FROM events WHERE is_error AND request_id IN (
                 SELECT request_id FROM events WHERE is_error AND request_id IS NOT NULL
                 GROUP BY 1 HAVING count(*) > 1)
@@ -167,7 +182,7 @@ def complete(dataset: Path, manifest: Manifest) -> bool:
     written when missing and older ones are deleted. Returns True when the manifest changed
     (the caller saves it).
     """
-    from ingest.store.failed_calls import KINDS, kind_of, write_failed_calls
+    from ingest.store.failed_calls import KINDS, WITH_ID, kind_of, write_failed_calls
 
     changed = False
     for entry in manifest.files.values():
@@ -186,7 +201,8 @@ def complete(dataset: Path, manifest: Manifest) -> bool:
     parts = manifest.parts()
     keep = shared_ids_path(parts)
     if parts and not (dataset / keep).exists():
-        write_shared_ids(dataset, parts)
+        with_id = [rel for rel in manifest.rollup_parts() if kind_of(rel) == WITH_ID]
+        write_shared_ids(dataset, parts, with_id=with_id if manifest.has_rollups(KINDS) else None)
     for old in (dataset / ROLLUPS).glob("ids-*.parquet"):
         if old.relative_to(dataset).as_posix() != keep:
             old.unlink(missing_ok=True)

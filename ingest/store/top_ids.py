@@ -12,30 +12,37 @@ cheap:
   rows numbered by ``pos``, so the top N of a selection are among the first rows of each file
   that pass the filters.
 
-So a question reads the rows with ``pos < P`` of every file (row-group statistics skip the
-rest), adds the groups of the shared ids (a small file, grouped as the events would be), and
-ranks those. The answer is exact when no row beyond ``P`` could rank higher than the N-th: each
-file's first row at ``P`` (unfiltered) or, failing that, its first row at ``P`` or beyond that
-passes the filters, is checked against the N-th. Otherwise ``P`` grows and the question is asked
-again; past the longest file the whole selection has been read.
+So a question first finds, per file, where its rows that pass the filters start (a window in the
+middle of the data starts deep in the newer files) and how dense they are; reads a run of rows
+from there in every file (row-group statistics skip the rest), as long as the filter's density
+says N rows need; adds the groups of the shared ids (a small file, grouped as the events would
+be); and ranks those. The answer is exact when no row after a file's run could rank higher than
+the N-th: the row just after it (unfiltered) or, failing that, the first row after it that
+passes the filters is checked against the N-th. The runs of the files that fail grow and the
+question is asked again; at worst every selected row is read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ingest.queries import Filters
 from ingest.store.failed_calls import ROW_GROUP
+from ingest.store.rollups import sql_str
 
 if TYPE_CHECKING:
     from ingest.store.query import DatasetQuery
 
-#: rows per file read first (two row groups; or twice the rows asked for), then times GROWTH
+#: rows read first from each file (at least; more for a filter that keeps few), then GROWTH
 FIRST_ROWS = 2 * ROW_GROUP
 GROWTH = 8
 _ORDER = "mentions DESC, last_seen DESC NULLS LAST, first_seen NULLS LAST, source, line"
+_COLUMNS = """request_id, mentions, first_seen, last_seen, status, code, message, model,
+    source || ':' || line AS "where", source, line"""
 _GROUPS = """SELECT request_id, mentions, f.ts AS first_seen,
         coalesce(last_seen, f.ts) AS last_seen, f.status AS status, f.code AS code,
         f.message AS message, f.model AS model, f.source AS source, f.line AS line
@@ -46,7 +53,32 @@ _GROUPS = """SELECT request_id, mentions, f.ts AS first_seen,
           FROM shared_ids WHERE {w} AND is_error GROUP BY request_id)"""
 _SINGLES = """SELECT request_id, mentions::BIGINT AS mentions, "timestamp" AS first_seen,
         "timestamp" AS last_seen, status_code AS status, code, message, model, source, line
-    FROM failed_with_id WHERE {w} AND is_error{deep}{alone}"""
+    FROM {relation} WHERE {w} AND is_error{alone}{run}"""
+
+
+@dataclass
+class _Run:
+    """The rows read from one file: ``pos`` from ``start`` (its first selected row), ``rows``
+    of them (None: to its end at ``last``)."""
+
+    path: str
+    last: int
+    start: int
+    rows: int | None
+
+    @property
+    def end(self) -> int | None:
+        return None if self.rows is None else self.start + self.rows
+
+    def condition(self) -> str:
+        end = "" if self.end is None else f" AND pos < {int(self.end)}"
+        return f" AND pos >= {int(self.start)}{end}"
+
+    def grow(self) -> None:
+        if self.rows is not None:
+            self.rows *= GROWTH
+            if self.start + self.rows > self.last:
+                self.rows = None
 
 
 def _conditions(filters: Filters | None, needle: str) -> tuple[str, list[Any]]:
@@ -76,75 +108,113 @@ def ranked(
     ``limit`` rows; exactly the rows the events give."""
     w, p = _conditions(filters, needle)
     alone = _alone(store)
-    depth, deepest = _first_depth(store, limit, w, p, alone)
+    runs = _runs(store, limit, w, p, alone)
     while True:
-        if depth is not None and depth > deepest:
-            depth = None  # every row of every file
-        pieces = [_SINGLES.format(w=w, deep="" if depth is None else " AND pos < ?", alone=alone)]
-        params = p + ([] if depth is None else [depth])
+        pieces, params = [], []
+        for run in runs:
+            relation = f"read_parquet({sql_str(run.path)})"
+            pieces.append(_SINGLES.format(relation=relation, w=w, alone=alone, run=run.condition()))
+            params += p
         if store.shared_rows:
             pieces.append(_GROUPS.format(w=w))
             params += p
-        sql = f"""SELECT request_id, mentions, first_seen, last_seen, status, code, message,
-                model, source || ':' || line AS "where", source, line
-            FROM ({" UNION ALL ".join(pieces)}) ORDER BY {_ORDER}"""
+        if not pieces:
+            pieces.append(_SINGLES.format(relation="failed_with_id", w="FALSE", alone="", run=""))
+        sql = f"SELECT {_COLUMNS} FROM ({' UNION ALL '.join(pieces)}) ORDER BY {_ORDER}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         out = store.frame(sql, params)
-        if depth is None or _complete(store, out, limit, depth, (w, p, alone)):
+        short = [] if limit is None else _short(store, out, limit, runs, (w, p, alone))
+        if not short:
             return out
-        depth *= GROWTH
+        for run in short:
+            run.grow()
 
 
-def _first_depth(
-    store: DatasetQuery, limit: int | None, w: str, p: list[Any], alone: str
-) -> tuple[int | None, int]:
-    """How deep to read first (None: everything), and the deepest ``pos``. A filter that keeps
-    one row in k needs about k times ``limit`` rows of the file with the best ones."""
-    rows, deepest, kept = store.fetch(
-        f"""SELECT count(*), coalesce(max(pos), -1), count(*) FILTER ({w} AND is_error{alone})
-        FROM failed_with_id""",
-        p,
-    )[0]
-    if limit is None:
-        return None, int(deepest)
-    depth = max(2 * int(limit), FIRST_ROWS)
-    if kept:
-        depth = max(depth, -(-3 * int(limit) * int(rows) // (2 * int(kept))))
-    return depth, int(deepest)
+def _runs(store: DatasetQuery, limit: int | None, w: str, p: list[Any], alone: str) -> list[_Run]:
+    """Per file with selected rows: where they start, and how many rows to read first (as many
+    as hold about 1.5 ``limit`` selected rows at the file's density, ``FIRST_ROWS`` at least)."""
+    sel = f"{w} AND is_error{alone}"
+    files = store.fetch(
+        f"""SELECT filename, max(pos), min(pos) FILTER ({sel}), count(*) FILTER ({sel})
+        FROM failed_with_id GROUP BY filename""",
+        p + p,
+    )
+    runs = []
+    for path, last, start, kept in files:
+        if not kept:
+            continue
+        rows = None
+        if limit is not None:
+            rows = max(FIRST_ROWS, -(-3 * int(limit) * (int(last) + 1 - int(start)) // (2 * kept)))
+            if int(start) + rows > int(last):
+                rows = None
+        runs.append(_Run(str(path), int(last), int(start), rows))
+    return runs
 
 
-def _complete(
+def _short(
     store: DatasetQuery,
     out: pd.DataFrame,
-    limit: int | None,
-    depth: int,
+    limit: int,
+    runs: list[_Run],
     selection: tuple[str, list[Any], str],
-) -> bool:
-    """True when no row at ``pos >= depth`` of any file could be among the top ``limit``
-    (``selection``: the WHERE clause, its parameters and the shared-ids exclusion)."""
+) -> list[_Run]:
+    """The runs after which a row could still be among the top ``limit`` (``selection``: the
+    WHERE clause, its parameters and the shared-ids exclusion)."""
     w, p, alone = selection
-    if limit is not None and len(out) >= limit:
-        last = out.iloc[limit - 1]
-        ts = last["last_seen"]
-        nth = _rank(int(last["mentions"]), None if pd.isna(ts) else pd.Timestamp(ts).value // 1000)
-        # each file's row at ``depth`` bounds every later row of it (files are ranked)
-        edge = store.fetch(
-            'SELECT mentions, epoch_us("timestamp") FROM failed_with_id WHERE pos = ?', [depth]
+    cut = [run for run in runs if run.end is not None]
+    if not cut:
+        return []
+    nth = None
+    if len(out) >= limit:
+        row = out.iloc[limit - 1]
+        ts = row["last_seen"]
+        nth = _rank(int(row["mentions"]), None if pd.isna(ts) else pd.Timestamp(ts).value // 1000)
+        # the row just after each run bounds every later row of its file (files are ranked)
+        after = _union(
+            store,
+            cut,
+            lambda run, file: (
+                f"""SELECT mentions, epoch_us("timestamp")
+                FROM {file} WHERE pos = {int(run.end or 0)}"""
+            ),
+            [],
         )
-        if all(_rank(m, t) > nth for m, t in edge):
-            return True
-    else:
-        nth = None
-    # the first row at ``depth`` or beyond that passes the filters, per file
-    edge = store.fetch(
-        f"""SELECT arg_min({{'m': mentions, 't': epoch_us("timestamp")}}, pos) AS k
-        FROM failed_with_id WHERE pos >= ? AND {w} AND is_error{alone} GROUP BY filename""",
-        [depth, *p],
+        cut = [run for run, (m, t) in zip(cut, after, strict=True) if _rank(m, t) <= nth]
+        if not cut:
+            return []
+    # the first row after each run that passes the filters
+    first = _union(
+        store,
+        cut,
+        lambda run, file: (
+            f"""SELECT min(pos), arg_min({{'m': mentions,
+                't': epoch_us("timestamp")}}, pos)
+            FROM {file} WHERE pos >= {int(run.end or 0)} AND {w} AND is_error{alone}"""
+        ),
+        p,
     )
-    if nth is None:
-        return not edge
-    return all(_rank(k["m"], k["t"]) > nth for (k,) in edge)
+    return [
+        run
+        for run, (at, k) in zip(cut, first, strict=True)
+        if at is not None and (nth is None or _rank(k["m"], k["t"]) <= nth)
+    ]
+
+
+def _union(
+    store: DatasetQuery,
+    runs: list[_Run],
+    sql: Callable[[_Run, str], str],
+    params: list[Any],
+) -> list[tuple[Any, ...]]:
+    """One row per run: ``sql(run, its file)``, in the order of ``runs``."""
+    pieces = [
+        f"SELECT {k} AS k, * FROM ({sql(run, f'read_parquet({sql_str(run.path)})')})"
+        for k, run in enumerate(runs)
+    ]
+    rows = store.fetch(" UNION ALL ".join(pieces) + " ORDER BY k", params * len(runs))
+    return [tuple(r[1:]) for r in rows]
 
 
 def count(store: DatasetQuery, filters: Filters | None, needle: str = "") -> int:

@@ -132,21 +132,29 @@ def ranked(
 
 
 def _runs(store: DatasetQuery, limit: int | None, w: str, p: list[Any], alone: str) -> list[_Run]:
-    """Per file with selected rows: where they start, and how many rows to read first (as many
-    as hold about 1.5 ``limit`` selected rows at the file's density, ``FIRST_ROWS`` at least)."""
+    """Per file with selected rows: where they start, and how many rows to read first. Files
+    are taken best first (by their first selected row); each is read as deep as holds about
+    1.5 ``limit`` selected rows at its density until that many are planned in all; the rest
+    (usually older files) only ``FIRST_ROWS``, and deeper if the check asks."""
     sel = f"{w} AND is_error{alone}"
     files = store.fetch(
-        f"""SELECT filename, max(pos), min(pos) FILTER ({sel}), count(*) FILTER ({sel})
+        f"""SELECT filename, max(pos), min(pos) FILTER ({sel}), count(*) FILTER ({sel}),
+            arg_min({{'m': mentions, 't': epoch_us("timestamp")}}, pos) FILTER ({sel})
         FROM failed_with_id GROUP BY filename""",
-        p + p,
+        p + p + p,
     )
-    runs = []
-    for path, last, start, kept in files:
-        if not kept:
-            continue
+    found = [f for f in files if f[3]]
+    found.sort(key=lambda f: (_rank(f[4]["m"], f[4]["t"]), str(f[0])))
+    runs, planned = [], 0
+    for path, last, start, kept, _ in found:
         rows = None
         if limit is not None:
-            rows = max(FIRST_ROWS, -(-3 * int(limit) * (int(last) + 1 - int(start)) // (2 * kept)))
+            want = 3 * int(limit)  # twice as many selected rows as needed: 1.5 limit
+            span = int(last) + 1 - int(start)
+            rows = FIRST_ROWS
+            if 2 * planned < want:
+                rows = max(FIRST_ROWS, -(-want * span // (2 * int(kept))))
+                planned += min(int(kept), want // 2)
             if int(start) + rows > int(last):
                 rows = None
         runs.append(_Run(str(path), int(last), int(start), rows))

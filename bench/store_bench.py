@@ -12,7 +12,8 @@
 2. Dataset size on disk against the raw logs.
 3. Query latency at ``--events`` (default 50 M) events: a dataset synthesised directly with
    numpy/pyarrow in the events schema (14 days, one segment each, 10 % errors, 12 models,
-   20 sources) and its rollups (``ingest.store.rollups.complete``, as an ingest writes them),
+   20 sources) and its rollups and failed-call files (``ingest.store.rollups.complete``, as an
+   ingest writes them),
    then the aggregations a dashboard filter change runs (ingest.store.query), median of 3
    runs, read from the events (``rollups=False``, what every query did before rollups) and
    from the rollups: per page, and per aggregation.
@@ -21,7 +22,8 @@
    (``ingest.store.export``), each in a fresh process: wall time and peak RSS.
 5. The dashboard on that dataset (``--skip-app`` to skip): streamlit's AppTest (in this
    process, no browser) opens each page and changes the sidebar filters (models, codes,
-   statuses, the time window) one at a time; seconds per rerun, answers cached as in the app.
+   statuses, the time window, a message search) one at a time; seconds per rerun, answers
+   cached as in the app.
 """
 
 from __future__ import annotations
@@ -278,8 +280,8 @@ def synthesise(dataset: Path, n_events: int, days: int = 14, seed: int = 7) -> N
 
 
 def add_rollups(dataset: Path) -> dict[str, Any]:
-    """The rollups and shared-ids file of a synthesised dataset (what an ingest writes with
-    each segment, and at its end); their cost and size."""
+    """The rollups, failed-call files and shared-ids file of a synthesised dataset (what an
+    ingest writes with each segment, and at its end); their cost and size."""
     from ingest.store.manifest import Manifest
     from ingest.store.rollups import complete
 
@@ -289,14 +291,15 @@ def add_rollups(dataset: Path) -> dict[str, Any]:
     if complete(dataset, manifest):
         manifest.save(dataset)
     seconds = time.perf_counter() - t0
-    sizes = {level: du(dataset / "rollups" / level) for level in ("minute", "hour")}
+    kinds = ("minute", "hour", "failed-with-id", "failed-without-id")
+    sizes = {k: du(dataset / "rollups" / k) for k in kinds if (dataset / "rollups" / k).is_dir()}
     import duckdb
 
     rows = {
-        level: duckdb.sql(
-            f"SELECT count(*) FROM read_parquet('{dataset}/rollups/{level}/*.parquet')"
+        kind: duckdb.sql(
+            f"SELECT count(*) FROM read_parquet('{dataset}/rollups/{kind}/*.parquet')"
         ).fetchall()[0][0]
-        for level in sizes
+        for kind in sizes
     }
     return {
         "rollup_build_s": round(seconds, 1),
@@ -319,6 +322,7 @@ def bench_queries(dataset: Path) -> list[dict[str, Any]]:
 
     from ingest import queries
     from ingest.queries import Filters
+    from ingest.store import export as store_export
     from ingest.store.query import DatasetQuery
 
     stores = {"events": DatasetQuery(dataset, rollups=False), "rollups": DatasetQuery(dataset)}
@@ -376,15 +380,15 @@ def bench_queries(dataset: Path) -> list[dict[str, Any]]:
 
             def request_ids(f: Filters = f, q: DatasetQuery = q) -> None:
                 q.top_request_ids(f, limit=5000)
+                q.request_id_count(f)
                 q.failures_without_request_id(f)
+                store_export.ticket_markdown(q, f, "Asia/Shanghai")
 
             pages = [
                 ("overview page (kpis, errors/time, codes, statuses, models)", overview),
                 ("throttling page (kpis, 429s/time, spikes, models)", throttling),
+                ("request-ids page (top 5000 ids, count, no-id failures, ticket)", request_ids),
             ]
-            if mode == "events" or label in ("no filter", "1 day window"):
-                # the request_id tables read the events in both modes
-                pages.append(("request-ids page (top 5000 ids, no-id failures)", request_ids))
             for name, fn in pages:
                 rows.append({"mode": mode, "query": name, "filters": label, "s": _median(fn)})
                 print(json.dumps(rows[-1]), flush=True)
@@ -499,6 +503,8 @@ APP_CHANGES: tuple[tuple[str, Any], ...] = (
     ("window", (6, timedelta(days=1))),
     ("window", (6, timedelta(days=3, hours=5, minutes=7))),
     ("window", None),
+    ("search", "rate limit"),
+    ("search", ""),
 )
 
 
@@ -534,6 +540,9 @@ def bench_app(dataset: Path) -> list[dict[str, Any]]:
                     (lo, hi) if span is None else (start, start + span)
                 )
                 rerun(page, "window = all" if span is None else f"window = {span}")
+            elif key == "search":
+                at.text_input(key=key).set_value(value)
+                rerun(page, f"{key} = {value!r}")
             else:
                 at.multiselect(key=key).set_value(value)
                 rerun(page, f"{key} = {value}")

@@ -65,6 +65,19 @@ def assert_rollups_match(dataset: Path) -> None:
         pd.testing.assert_frame_equal(rolled.top_codes(), plain.top_codes())
         pd.testing.assert_frame_equal(rolled.per_model(), plain.per_model())
         pd.testing.assert_frame_equal(rolled.status_distribution(), plain.status_distribution())
+        # the request-ids page: from the failed-call files, as from the events
+        assert rolled.failed
+        for limit in (None, 3):
+            pd.testing.assert_frame_equal(
+                rolled.top_request_ids(limit=limit), plain.top_request_ids(limit=limit)
+            )
+        assert rolled.request_id_count() == plain.request_id_count()
+        pd.testing.assert_frame_equal(
+            rolled.failures_without_request_id(), plain.failures_without_request_id()
+        )
+        pd.testing.assert_frame_equal(
+            rolled.events(errors_only=True), plain.events(errors_only=True)
+        )
     finally:
         rolled.close()
         plain.close()

@@ -25,22 +25,12 @@ import pandas as pd
 from ingest.export import TICKET_IDS_PER_CODE, CodeSummary, TicketSummary
 from ingest.queries import Filters
 from ingest.redact import redact
+from ingest.store.failed_calls import REDACTION_CANDIDATE
 from ingest.store.query import BATCH_ROWS, Source
 
 if TYPE_CHECKING:
     from ingest.store.query import DatasetQuery
 
-#: request_ids that ``ingest.redact.redact`` may change. Exact for printable ASCII (each check of
-#: ``redact`` spelled in SQL, the mobile-number look-arounds as character classes); anything
-#: else is a candidate. Candidates are redacted in Python to see whether they change.
-REDACTION_CANDIDATE = r"""(
-    NOT regexp_matches(request_id, '^[ -~]*$')
-    OR contains(request_id, 'sk-') OR contains(request_id, '@')
-    OR contains(lower(request_id), 'authorization') OR contains(lower(request_id), 'bearer')
-    OR contains(lower(request_id), 'key') OR contains(lower(request_id), 'secret')
-    OR contains(lower(request_id), 'password')
-    OR regexp_matches(request_id,
-        '(^|[^A-Za-z0-9_+-])(\+?86[- ]?)?1[3-9][0-9]{9}($|[^A-Za-z0-9_-])'))"""
 #: the export order as one comparable value (times first, events without one last)
 _ORDER = '(coalesce(epoch_us("timestamp"), 9223372036854775807), source, line)'
 
@@ -87,8 +77,12 @@ def ticket_markdown(
     """``ingest.export.ticket_markdown`` of the selection's errors."""
     from ingest.export import render_ticket
     from ingest.export import ticket_markdown as from_events
+    from ingest.store.ticket_figures import ticket_summary as from_rollups
 
     description = (filters or Filters()).describe(tz)
+    quick = from_rollups(store, filters, ids_per_code)
+    if quick is not None:
+        return render_ticket(quick, tz, description)
     with store.errors_table(filters) as errors:
         if _redaction_keeps_keys(store, filters, errors):
             summary = _summary(store, errors, ids_per_code)

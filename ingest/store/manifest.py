@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,9 @@ class Segment:
     done: bool = False
     parts: list[str] = field(default_factory=list)  # relative paths of the Parquet files
     events: int = 0
-    #: the segment's rollups, one file per level (``ingest.store.rollups``); empty for a segment
-    #: committed before rollups existed (the next ingest writes them) or without events
+    #: the segment's rollups, one file per level (``ingest.store.rollups``), and its failed-call
+    #: files (``ingest.store.failed_calls``); what a segment committed before they existed
+    #: lacks, the next ingest writes; empty for a segment without events
     rollups: list[str] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)  # FileReport.to_dict() each
 
@@ -144,10 +146,12 @@ class Manifest:
         """Relative paths of every committed rollup file (all levels), in a stable order."""
         return sorted({p for e in self.files.values() for s in e.segments for p in s.rollups})
 
-    def rollups_complete(self, levels: int) -> bool:
-        """True when every committed segment with events has its ``levels`` rollup files."""
+    def has_rollups(self, kinds: Iterable[str]) -> bool:
+        """True when every committed segment with events has a rollup file of each kind (the
+        directory under ``rollups/``: a level, or a kind of failed-call file)."""
+        wanted = set(kinds)
         return all(
-            len(s.rollups) == levels
+            wanted <= {rel.split("/")[1] for rel in s.rollups}
             for e in self.files.values()
             for s in e.segments
             if s.done and s.parts

@@ -12,10 +12,12 @@ the dataset has them: a rollup row stands for ``n`` events with the same minute 
 the same values of the columns filters and charts use, so a filter change sums a few hundred
 thousand rows instead of scanning 50 M events. A time window is cut into whole hours (hour
 rows), whole minutes (minute rows) and the partial minutes at its ends (the events themselves,
-aggregated the same way), so the answers are those of the events to the event. Questions that
-need what rollups do not keep (a message search, request_id tables, the rows for exports) read
-the events. ``DatasetQuery(..., rollups=False)`` reads the events for everything (tests
-compare both).
+aggregated the same way), so the answers are those of the events to the event. Questions about
+errors that rollups cannot answer (the request_id tables, the ticket's first messages and ids,
+the errors of a message search, the rows of exports) read the failed-call files
+(``ingest.store.failed_calls``: every error event, a tenth of the events); the rest (sub-minute
+buckets, rows with successes) read the events. ``DatasetQuery(..., rollups=False)`` reads the
+events for everything (tests compare both).
 
 ../shared/reference/performance.md: ``SET TimeZone='UTC'`` and integer epoch arithmetic for
 buckets (``date_trunc`` on TIMESTAMPTZ goes through ICU and is several times slower).
@@ -47,6 +49,9 @@ from ingest.queries import (
     TimeSeries,
     empty_table,
 )
+from ingest.store import search
+from ingest.store.failed_calls import KINDS as FAILED_KINDS
+from ingest.store.failed_calls import WITH_ID, WITHOUT_ID, kind_of
 from ingest.store.manifest import Manifest, StoreError
 from ingest.store.rollups import LEVELS, MINUTE_US, rollup_sql, shared_ids_path, sql_str
 
@@ -124,11 +129,15 @@ class Source:
     events each) already restricted to the selection. The aggregates are spelled through it
     so that one query text serves both."""
 
-    def __init__(self, relation: str, where: str, params: list[Any], rollup: bool) -> None:
+    def __init__(
+        self, relation: str, where: str, params: list[Any], rollup: bool, errors_only: bool = False
+    ) -> None:
         self.relation = relation
         self.where = where
         self.params = params
         self.rollup = rollup
+        #: every row is an error (the calls of a bucket are its errors)
+        self.errors_only = errors_only
 
     @property
     def rows(self) -> str:
@@ -216,14 +225,15 @@ class DatasetQuery:
             )
         else:
             self.con.execute(_EMPTY_TABLE)
-        self.rollups = bool(rollups and self.files and manifest.rollups_complete(len(LEVELS)))
+        self.rollups = bool(rollups and self.files and manifest.has_rollups(LEVELS))
+        by_kind: dict[str, list[str]] = {kind: [] for kind in (*LEVELS, *FAILED_KINDS)}
+        for rel in manifest.rollup_parts():
+            by_kind.setdefault(kind_of(rel), []).append(sql_str(str(self.dataset / rel)))
         if self.rollups:
-            by_level: dict[str, list[str]] = {level: [] for level in LEVELS}
-            for rel in manifest.rollup_parts():
-                by_level[rel.split("/")[1]].append(sql_str(str(self.dataset / rel)))
-            for level, paths in by_level.items():
+            for level in LEVELS:
                 self.con.execute(
-                    f"CREATE VIEW r_{level} AS SELECT * FROM read_parquet([{', '.join(paths)}])"
+                    f"CREATE VIEW r_{level} AS SELECT * FROM read_parquet("
+                    f"[{', '.join(by_kind[level])}])"
                 )
         ids = self.dataset / shared_ids_path(manifest.parts())
         self.shared_ids = self.rollups and ids.is_file()
@@ -231,7 +241,29 @@ class DatasetQuery:
             self.con.execute(
                 f"CREATE VIEW shared_ids AS SELECT * FROM read_parquet({sql_str(str(ids))})"
             )
-        self._edges: OrderedDict[Filters, str] = OrderedDict()
+        #: errors read from the failed-call files (``ingest.store.failed_calls``) instead of
+        #: the events: needs them for every segment, and the shared-ids file (for the ranking)
+        self.failed = self.shared_ids and manifest.has_rollups(FAILED_KINDS)
+        self.shared_rows = 0
+        if self.failed:
+            with_id, without_id = (", ".join(by_kind[k]) for k in (WITH_ID, WITHOUT_ID))
+            self.con.execute(
+                f"CREATE VIEW failed_with_id AS SELECT * FROM read_parquet([{with_id}], "
+                "filename=true)"
+            )
+            self.con.execute(
+                f"CREATE VIEW failed_without_id AS SELECT * FROM read_parquet([{without_id}])"
+            )
+            self.con.execute(
+                "CREATE VIEW errors_with_id AS SELECT * EXCLUDE (pos, maybe_redacted, filename) "
+                "FROM failed_with_id"
+            )
+            self.con.execute(
+                "CREATE VIEW errors AS SELECT * FROM errors_with_id "
+                "UNION ALL BY NAME SELECT * FROM failed_without_id"
+            )
+            self.shared_rows = int(self._rows("SELECT count(*) FROM shared_ids")[0][0])
+        self._edges: OrderedDict[tuple[str, Filters], str] = OrderedDict()
         self._edge_seq = 0
 
     @property
@@ -254,17 +286,24 @@ class DatasetQuery:
         """True when the aggregations of ``filters`` read rollups (no message search)."""
         return self.rollups and not (filters is not None and filters.search.strip())
 
+    def selection(self, filters: Filters | None) -> Source:
+        """The rows aggregations of ``filters`` read: rollup rows when they can, else events
+        (for ``ingest.store.ticket_figures``)."""
+        return self._source(filters)
+
     def _source(self, filters: Filters | None, level: str | None = "hour") -> Source:
         """The rows to aggregate for ``filters``: rollup rows of ``level`` or coarser (with the
         window's partial minutes from the events), or the events (``level`` None, a message
         search, no rollups)."""
+        if level is not None and search.searchable(self, filters):
+            return search.source(self, filters or Filters(), level)
         if level is None or not self.answers_from_rollups(filters):
             w, p = where(filters)
             return Source("events", w, p, rollup=False)
-        relation, params = self._rollup_rows(filters or Filters(), level)
+        relation, params = self.rollup_rows(filters or Filters(), level)
         return Source(relation, "TRUE", params, rollup=True)
 
-    def _rollup_rows(self, filters: Filters, level: str) -> tuple[str, list[Any]]:
+    def rollup_rows(self, filters: Filters, level: str) -> tuple[str, list[Any]]:
         """A relation of rollup rows whose events are exactly the selection's: hour rows for
         the whole hours of the window (``level`` "hour"), minute rows for the whole minutes
         left, and the events of the partial minutes at its ends, aggregated alike."""
@@ -321,19 +360,24 @@ class DatasetQuery:
     def _edge_rows(self, filters: Filters, edges: list[tuple[int, int]]) -> str:
         """A temp table of the rollup rows of the events in ``edges`` (partial minutes), built
         once per ``filters`` (a page asks several questions of the same selection)."""
-        name = self._edges.get(filters)
-        if name is not None:
-            self._edges.move_to_end(filters)
-            return name
-        self._edge_seq += 1
-        name = f"edges_{self._edge_seq}"
         sqls, params = [], []
         for a, b in edges:
             w, p = where(dataclasses.replace(filters, start=_ts(a), end=_ts(b)))
             sqls.append(rollup_sql("events", w))
             params += p
-        self.con.execute(f"CREATE TEMP TABLE {name} AS " + " UNION ALL ".join(sqls), params)
-        self._edges[filters] = name
+        return self.cached_table(("edges", filters), " UNION ALL ".join(sqls), params)
+
+    def cached_table(self, key: tuple[str, Filters], select: str, params: Sequence[Any]) -> str:
+        """A temp table of the rows of ``select``, built once per ``key`` while it is among the
+        last few asked for (a page asks several questions of the same selection)."""
+        name = self._edges.get(key)
+        if name is not None:
+            self._edges.move_to_end(key)
+            return name
+        self._edge_seq += 1
+        name = f"{key[0]}_{self._edge_seq}"
+        self.con.execute(f"CREATE TEMP TABLE {name} AS {select}", list(params))
+        self._edges[key] = name
         while len(self._edges) > _EDGE_CACHE:
             _, old = self._edges.popitem(last=False)
             self.con.execute(f"DROP TABLE IF EXISTS {old}")
@@ -353,19 +397,28 @@ class DatasetQuery:
             sql += f" LIMIT {int(limit)}"
         return to_events(self.con.sql(sql, params=p).to_arrow_table())
 
-    @staticmethod
+    def _errors(self, *, with_request_id: bool = False) -> str:
+        """The relation the error events are read from: the failed-call files when the dataset
+        has them (the same rows as the events' errors, a tenth of the rows), else the events."""
+        if not self.failed:
+            return "events"
+        return "errors_with_id" if with_request_id else "errors"
+
     def _events_sql(
-        filters: Filters | None, *, errors_only: bool, with_request_id: bool = False
+        self, filters: Filters | None, *, errors_only: bool, with_request_id: bool = False
     ) -> tuple[str, list[Any]]:
         from ingest.schema import EVENT_COLUMNS
 
         w, p = where(filters)
+        relation = "events"
         if errors_only:
             w += " AND is_error"
+            relation = self._errors(with_request_id=with_request_id)
         if with_request_id:
             w += " AND request_id IS NOT NULL"
         cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-        sql = f'SELECT {cols} FROM events WHERE {w} ORDER BY "timestamp" NULLS LAST, source, line'
+        order = '"timestamp" NULLS LAST, source, line'
+        sql = f"SELECT {cols} FROM {relation} WHERE {w} ORDER BY {order}"
         return sql, p
 
     def event_batches(
@@ -396,24 +449,34 @@ class DatasetQuery:
             cursor.close()
 
     @contextmanager
-    def errors_table(self, filters: Filters | None) -> Iterator[Source]:
-        """The selection's errors copied once into a temp table, for several questions about
-        the same rows (the ticket: one scan of the events instead of one per question)."""
+    def scratch(self, select: str, params: Sequence[Any] = ()) -> Iterator[str]:
+        """The rows of ``select`` copied once into a temp table (for several questions about
+        the same rows); its name, valid inside the ``with``."""
         self._edge_seq += 1
-        name = f"errors_{self._edge_seq}"
-        w, p = where(filters)
-        cols = 'code, status_code, model, message, request_id, "timestamp", source, line, is_error'
-        self.con.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM events WHERE {w} AND is_error", p
-        )
+        name = f"scratch_{self._edge_seq}"
+        self.con.execute(f"CREATE TEMP TABLE {name} AS {select}", list(params))
         try:
-            yield Source(name, "TRUE", [], rollup=False)
+            yield name
         finally:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
+    @contextmanager
+    def errors_table(self, filters: Filters | None) -> Iterator[Source]:
+        """The selection's errors copied once into a temp table, for several questions about
+        the same rows (the ticket: one scan of the events instead of one per question)."""
+        w, p = where(filters)
+        cols = 'code, status_code, model, message, request_id, "timestamp", source, line, is_error'
+        select = f"SELECT {cols} FROM {self._errors()} WHERE {w} AND is_error"
+        with self.scratch(select, p) as name:
+            yield Source(name, "TRUE", [], rollup=False)
+
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """The rows of ``sql`` over the view ``events`` (for ``ingest.store.export``)."""
+        """The rows of ``sql`` over the views (for ``ingest.store.export`` and ``top_ids``)."""
         return self._rows(sql, params)
+
+    def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """The result of ``sql`` over the views as a frame (for ``ingest.store.top_ids``)."""
+        return self._frame(sql, params)
 
     def distinct(self, column: str, filters: Filters | None = None) -> list[Any]:
         """The values of a rollup dimension among the selection's errors (NULL left out)."""
@@ -503,22 +566,43 @@ class DatasetQuery:
         offset_td = bounds[0].tz_convert(tz).utcoffset()
         offset_us = int(pd.Timedelta(offset_td).value // 1000) if offset_td is not None else 0
         width_us = int(pd.Timedelta(bucket).value // 1000)
-        s = self._source(filters, self._bucket_level(bounds[0], offset_us, width_us))
-        b = f"({s.epoch_us} + {offset_us}) // {width_us}"
-        # two narrow scans beat one GROUP BY on (bucket, category) over every call (3x)
-        totals = self._frame(
-            f"""SELECT {b} AS b, NULL::VARCHAR AS category, {s.count()} AS calls,
-                0::BIGINT AS errors, {s.count("NOT is_error")} AS ok
-            {s.rows} AND {s.timed} GROUP BY 1""",
-            s.params,
-        )
-        errs = self._frame(
-            f"""SELECT {b} AS b, category, 0::BIGINT AS calls, {s.count()} AS errors,
-                0::BIGINT AS ok
-            {s.rows} AND is_error AND {s.timed} GROUP BY 1, 2""",
-            s.params,
-        )
-        frame = pd.concat([totals, errs], ignore_index=True) if len(errs) else totals
+        level = self._bucket_level(bounds[0], offset_us, width_us)
+        if level is not None and search.searchable(self, filters):
+            sources = search.bucket_sources(self, filters or Filters(), level)
+        else:
+            sources = [self._source(filters, level)]
+        frames = []
+        for s in sources:
+            b = f"({s.epoch_us} + {offset_us}) // {width_us}"
+            if s.errors_only:  # one scan: its calls are its errors
+                frames.append(
+                    self._frame(
+                        f"""SELECT {b} AS b, category, {s.count()} AS calls,
+                            {s.count()} AS errors, 0::BIGINT AS ok
+                        {s.rows} AND {s.timed} GROUP BY 1, 2""",
+                        s.params,
+                    )
+                )
+                continue
+            # two narrow scans beat one GROUP BY on (bucket, category) over every call (3x)
+            frames.append(
+                self._frame(
+                    f"""SELECT {b} AS b, NULL::VARCHAR AS category, {s.count()} AS calls,
+                        0::BIGINT AS errors, {s.count("NOT is_error")} AS ok
+                    {s.rows} AND {s.timed} GROUP BY 1""",
+                    s.params,
+                )
+            )
+            frames.append(
+                self._frame(
+                    f"""SELECT {b} AS b, category, 0::BIGINT AS calls, {s.count()} AS errors,
+                        0::BIGINT AS ok
+                    {s.rows} AND is_error AND {s.timed} GROUP BY 1, 2""",
+                    s.params,
+                )
+            )
+        found = [f for f in frames if len(f)]
+        frame = pd.concat(found, ignore_index=True) if len(found) > 1 else (found or frames)[0]
         lo, hi = int(frame["b"].min()), int(frame["b"].max())
         width_ns, offset_ns = width_us * 1000, offset_us * 1000
         index = pd.DatetimeIndex(
@@ -694,7 +778,10 @@ class DatasetQuery:
     ) -> pd.DataFrame:
         """``queries.top_request_ids``: failing ids by mentions, then most recent (only the ids
         containing ``needle``, case-insensitive, when given)."""
-        cols = TOP_REQUEST_IDS_COLUMNS
+        if self.failed:
+            from ingest.store import top_ids
+
+            return self._typed_ids(top_ids.ranked(self, filters, limit, needle))
         w, p = where(filters)
         if needle:
             w += " AND contains(lower(request_id), ?)"
@@ -717,7 +804,11 @@ class DatasetQuery:
                      f.source, f.line"""
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        out = self._frame(sql, p)
+        return self._typed_ids(self._frame(sql, p))
+
+    @staticmethod
+    def _typed_ids(out: pd.DataFrame) -> pd.DataFrame:
+        cols = TOP_REQUEST_IDS_COLUMNS
         if out.empty:
             return empty_table(cols)
         out["mentions"] = out["mentions"].astype("int64")
@@ -728,6 +819,10 @@ class DatasetQuery:
 
     def request_id_count(self, filters: Filters | None = None, *, needle: str = "") -> int:
         """Distinct failing request_ids of the selection (containing ``needle`` when given)."""
+        if self.failed:
+            from ingest.store import top_ids
+
+            return top_ids.count(self, filters, needle)
         w, p = where(filters)
         if needle:
             w += " AND contains(lower(request_id), ?)"
@@ -757,7 +852,11 @@ class DatasetQuery:
         """``queries.failures_without_request_id``: (code, status, model), count, first/last
         (of the events, or of the rows of ``source``, e.g. an ``errors_table``)."""
         cols = NO_ID_COLUMNS
-        s = source or self._source(filters, None)
+        s = source
+        if s is None and self.failed:
+            s = Source("failed_without_id", *where(filters), rollup=False)
+        elif s is None:
+            s = self._source(filters, None)
         out = self._frame(
             f"""SELECT coalesce(code, '(no code)') AS code, coalesce(status_code, -1) AS status,
                        coalesce(model, '(unknown)') AS model, count(*) AS count,
@@ -873,6 +972,7 @@ class DatasetQuery:
 
         w, p = where(filters)
         cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-        sql = f"""SELECT {cols} FROM events WHERE {w} AND is_error AND request_id IS NOT NULL
+        sql = f"""SELECT {cols} FROM {self._errors(with_request_id=True)}
+            WHERE {w} AND is_error AND request_id IS NOT NULL
             ORDER BY mentions DESC, "timestamp" NULLS LAST, source, line LIMIT {int(top)}"""
         return to_events(self.con.sql(sql, params=p).to_arrow_table())

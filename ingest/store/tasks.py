@@ -64,8 +64,8 @@ class ParseResult:
 
 
 def parse_segment(task: ParseTask) -> ParseResult:
-    """Parse one segment, write its Parquet parts and their rollups; return only counts, paths
-    and the report."""
+    """Parse one segment, write its Parquet parts, their rollups and failed-call files; return
+    only counts, paths and the report."""
     import pandas as pd
 
     from ingest.formats import get_format, registry
@@ -73,6 +73,7 @@ def parse_segment(task: ParseTask) -> ParseResult:
     from ingest.pipeline import FileParser
     from ingest.report import FileReport
     from ingest.sources import iter_sources
+    from ingest.store.failed_calls import write_failed_calls
     from ingest.store.rollups import write_rollups
     from ingest.store.writer import write_parts
 
@@ -112,5 +113,6 @@ def parse_segment(task: ParseTask) -> ParseResult:
         parts=parts,
         events=0 if events is None else len(events),
         reports=[r.to_dict() for r in reports],
-        rollups=write_rollups(dataset, parts, task.part_id),
+        rollups=write_rollups(dataset, parts, task.part_id)
+        + write_failed_calls(dataset, parts, task.part_id),
     )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pandas as pd
 
 from ingest import queries
+from ingest.context import attach
 from ingest.queries import Filters, Kpis, Options, TimeSeries
 
 if TYPE_CHECKING:
@@ -55,7 +56,12 @@ class Queries(Protocol):
     def code_counts(self, filters: Filters) -> pd.Series: ...
 
     def events(
-        self, filters: Filters, *, errors_only: bool = False, limit: int | None = None
+        self,
+        filters: Filters,
+        *,
+        errors_only: bool = False,
+        limit: int | None = None,
+        with_context: bool = False,
     ) -> pd.DataFrame: ...
 
     def request_ids_csv(self, filters: Filters, tz: str) -> bytes: ...
@@ -140,12 +146,18 @@ class FrameQueries:
         return errs.groupby(["code", "category"], observed=True).size()
 
     def events(
-        self, filters: Filters, *, errors_only: bool = False, limit: int | None = None
+        self,
+        filters: Filters,
+        *,
+        errors_only: bool = False,
+        limit: int | None = None,
+        with_context: bool = False,
     ) -> pd.DataFrame:
         out = self.select(filters)
         if errors_only:
             out = queries.errors_only(out)
-        return out if limit is None else out.head(limit)
+        out = out if limit is None else out.head(limit)
+        return attach(out, self.context) if with_context else out
 
     def request_ids_csv(self, filters: Filters, tz: str) -> bytes:
         from ingest import export
@@ -225,9 +237,16 @@ class StoreQueries:
         return out
 
     def events(
-        self, filters: Filters, *, errors_only: bool = False, limit: int | None = None
+        self,
+        filters: Filters,
+        *,
+        errors_only: bool = False,
+        limit: int | None = None,
+        with_context: bool = False,
     ) -> pd.DataFrame:
-        out: pd.DataFrame = self._ask("events", filters, errors_only=errors_only, limit=limit)
+        out: pd.DataFrame = self._ask(
+            "events", filters, errors_only=errors_only, limit=limit, with_context=with_context
+        )
         return out
 
     def request_ids_csv(self, filters: Filters, tz: str) -> bytes:

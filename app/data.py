@@ -311,11 +311,11 @@ def _explanation(key: str, filters: Filters, spike: Spike, tz: str, _q: Queries)
 
     # the spike and the six spike-lengths before it (explain_spike's baseline), errors only
     before = spike.start - 6 * (spike.end - spike.start)
-    frame = _q.events(window(filters, before, spike.end), errors_only=True)
+    # with the API key / client host of each error (ingest.context)
+    frame = _q.events(window(filters, before, spike.end), errors_only=True, with_context=True)
     if not (frame["timestamp"] < spike.start).any():  # no baseline: the whole log before it
-        frame = _q.events(window(filters, None, spike.end), errors_only=True)
-    context = getattr(_q, "context", None)  # the store's events carry no such table yet
-    return explain_spike(frame, spike.start, spike.end, tz=tz, context=context)
+        frame = _q.events(window(filters, None, spike.end), errors_only=True, with_context=True)
+    return explain_spike(frame, spike.start, spike.end, tz=tz)
 
 
 def explanation(dataset: Dataset, filters: Filters, spike: Spike, tz: str) -> Explanation:

@@ -156,7 +156,8 @@ def _add_analysis(
         start, end = pd.Timestamp(peak["start"]), pd.Timestamp(peak["end"])
         frame = events
         if not isinstance(events, pd.DataFrame):  # the six spike-lengths before it + the spike
-            frame = events.events(Filters(start=start - 6 * (end - start), end=end))
+            window = Filters(start=start - 6 * (end - start), end=end)
+            frame = events.events(window, with_context=True)
         peak["explanation"] = explain_spike(frame, start, end, tz=tz, context=context).sentence
     if not isinstance(events, pd.DataFrame):
         if events.count() > ANALYSIS_MAX_ROWS:
@@ -185,6 +186,8 @@ def summarise_dataset(
         peaks=peaks,
         top_ids=_top_ids(store.ranked_request_ids(top=top), tz),
     )
+    for col in ("api_key", "client_host"):  # ingest.store.context
+        data[f"errors_by_{col}"] = store.context_counts(col, top)
     _add_analysis(data, store, tz)
     return data
 

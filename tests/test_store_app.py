@@ -53,11 +53,14 @@ def on_dataset(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str
         *,
         errors_only: bool = False,
         limit: int | None = None,
+        with_context: bool = False,
     ) -> pd.DataFrame:
         if not errors_only and limit is None:
             raise AssertionError("the whole events table was loaded")
         read.append(("errors" if errors_only else f"limit {limit}", filters))
-        return original(self, filters, errors_only=errors_only, limit=limit)
+        return original(
+            self, filters, errors_only=errors_only, limit=limit, with_context=with_context
+        )
 
     monkeypatch.setattr(DatasetQuery, "events", events)
     return read

@@ -50,6 +50,7 @@ from ingest.queries import (
     empty_table,
 )
 from ingest.store import search
+from ingest.store.context import CONTEXT
 from ingest.store.failed_calls import KINDS as FAILED_KINDS
 from ingest.store.failed_calls import WITH_ID, WITHOUT_ID, kind_of
 from ingest.store.manifest import Manifest, StoreError
@@ -235,6 +236,13 @@ class DatasetQuery:
                     f"CREATE VIEW r_{level} AS SELECT * FROM read_parquet("
                     f"[{', '.join(by_kind[level])}])"
                 )
+        #: the API key / client host rows of the errors (ingest.store.context), when any
+        self.has_context = bool(by_kind.get(CONTEXT))
+        if self.has_context:
+            self.con.execute(
+                "CREATE VIEW context AS SELECT * FROM read_parquet("
+                f"[{', '.join(by_kind[CONTEXT])}])"
+            )
         ids = self.dataset / shared_ids_path(manifest.parts())
         self.shared_ids = self.rollups and ids.is_file()
         if self.shared_ids:
@@ -386,16 +394,49 @@ class DatasetQuery:
     # ------------------------------------------------------------------ rows
 
     def events(
-        self, filters: Filters | None = None, *, errors_only: bool = False, limit: int | None = None
+        self,
+        filters: Filters | None = None,
+        *,
+        errors_only: bool = False,
+        limit: int | None = None,
+        with_context: bool = False,
     ) -> pd.DataFrame:
         """The selected events as an events frame (small selections; exports stream them with
-        ``event_batches``)."""
+        ``event_batches``). ``with_context``: plus the ``api_key`` and ``client_host`` columns
+        (ingest.context; null where the log names neither)."""
+        from ingest.context import CONTEXT_FIELDS
         from ingest.store.writer import to_events
 
         sql, p = self._events_sql(filters, errors_only=errors_only)
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return to_events(self.con.sql(sql, params=p).to_arrow_table())
+        if not with_context:
+            return to_events(self.con.sql(sql, params=p).to_arrow_table())
+        if not self.has_context:
+            frame = to_events(self.con.sql(sql, params=p).to_arrow_table())
+            return frame.assign(
+                **{c: pd.array([None] * len(frame), dtype="string") for c in CONTEXT_FIELDS}
+            )
+        joined = (
+            f"SELECT e.*, c.api_key, c.client_host FROM ({sql}) e "
+            "LEFT JOIN context c USING (source, line) "
+            'ORDER BY e."timestamp" NULLS LAST, e.source, e.line'
+        )
+        table = self.con.sql(joined, params=p).to_arrow_table()
+        frame = to_events(table)
+        for c in CONTEXT_FIELDS:
+            frame[c] = pd.array(table.column(c).to_pylist(), dtype="string")
+        return frame
+
+    def context_counts(self, column: str, top: int) -> dict[str, int]:
+        """Errors per API key hash or client host (``column``), most first."""
+        if not self.has_context or column not in ("api_key", "client_host"):
+            return {}
+        rows = self.con.sql(
+            f"SELECT {column}, count(*) AS n FROM context WHERE {column} IS NOT NULL "
+            f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {int(top)}"
+        ).fetchall()
+        return {str(k): int(n) for k, n in rows}
 
     def _errors(self, *, with_request_id: bool = False) -> str:
         """The relation the error events are read from: the failed-call files when the dataset

@@ -73,6 +73,7 @@ def parse_segment(task: ParseTask) -> ParseResult:
     from ingest.pipeline import FileParser
     from ingest.report import FileReport
     from ingest.sources import iter_sources
+    from ingest.store.context import write_context
     from ingest.store.failed_calls import write_failed_calls
     from ingest.store.rollups import write_rollups
     from ingest.store.writer import write_parts
@@ -94,6 +95,8 @@ def parse_segment(task: ParseTask) -> ParseResult:
         report.unparsed_examples = [(n + task.line0, t) for n, t in report.unparsed_examples]
         if report.problem and "no DashScope API calls" in report.problem:
             report.problem = None  # decided for the whole file (ingest.store.reports)
+        if report.context is not None:
+            report.context = report.context.assign(line=report.context["line"] + task.line0)
         reports.append(report)
     else:
         formats = (get_format(task.fmt),) if task.fmt else registry()
@@ -114,5 +117,8 @@ def parse_segment(task: ParseTask) -> ParseResult:
         events=0 if events is None else len(events),
         reports=[r.to_dict() for r in reports],
         rollups=write_rollups(dataset, parts, task.part_id)
-        + write_failed_calls(dataset, parts, task.part_id),
+        + write_failed_calls(dataset, parts, task.part_id)
+        + write_context(
+            dataset, [r.context for r in reports if r.context is not None], task.part_id
+        ),
     )

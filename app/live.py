@@ -59,7 +59,7 @@ def refresh(state: dict[str, Any]) -> None:
         frames = [f for f in (state["events"], new) if not f.empty]
         merged = pd.concat([f.astype(object) for f in frames], ignore_index=True)
         state["events"] = coerce_events(merged.tail(KEEP_ROWS))
-        engine.add(new, now)
+        engine.add(new, now, context=state["follower"].context)
         state["read_at"] = now
     # log time: the newest event plus the wall-clock time since it was read (as `watch` does)
     log_now = now if engine.latest is None else engine.latest + now - state.get("read_at", now)

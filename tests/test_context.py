@@ -164,3 +164,19 @@ def test_a_dataset_keeps_the_table_across_segments(tmp_path: Path) -> None:
     assert any("from host web-7" in (s or "") for s in explained)
     window = store.events(errors_only=True, with_context=True)
     assert window["client_host"].notna().all()
+
+
+def test_a_spike_alert_names_the_host(tmp_path: Path) -> None:
+    """watch / live mode: the engine's explainer gets the context of the events it is fed."""
+    from ingest.monitor.engine import Engine
+    from ingest.monitor.rules import load_rules
+
+    events, report = load_events([("app.jsonl", _jsonl(3000).encode())], workers=1)
+    upto = pd.Timestamp("2026-11-20T02:44:00Z")  # the storm is under way at the newest event
+    events = events[events["timestamp"] < upto].reset_index(drop=True)
+    engine = Engine(load_rules(), tz="Asia/Shanghai")
+    engine.add(events, upto.timestamp(), context=[report.context])
+    alerts = engine.evaluate(upto.timestamp())
+    spikes = [a for a in alerts if "spike" in a.text.lower()]
+    assert spikes, [a.text for a in alerts]
+    assert "from host web-7" in str(spikes[0].facts.get("explanation"))

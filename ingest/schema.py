@@ -81,11 +81,25 @@ def concat_events(frames: list[pd.DataFrame], *, consume: bool = False) -> pd.Da
             parts = [f[col].astype("category") for f in frames]
             out[col] = pd.Series(union_categoricals(parts, ignore_order=True))
         else:
-            out[col] = pd.concat([f[col] for f in frames], ignore_index=True).astype(dtype)
+            joined = pd.concat([f[col] for f in frames], ignore_index=True).astype(dtype)
+            out[col] = _one_chunk(joined) if dtype == "string" else joined
         if consume:
             for f in frames:
                 del f[col]
     return pd.DataFrame(out)
+
+
+def _one_chunk(strings: pd.Series) -> pd.Series:
+    """Arrow-backed strings as one buffer: a take (the sort by line or time) on an array of
+    dozens of chunks costs 20-30x more than on one (0.3-0.5 s vs 0.015 s for 1 M request ids)."""
+    array = strings.array
+    chunked = getattr(array, "_pa_array", None)
+    if chunked is None or chunked.num_chunks <= 1:
+        return strings
+    import pyarrow as pa
+
+    one = type(array)(pa.chunked_array([chunked.combine_chunks()]), dtype=array.dtype)
+    return pd.Series(one, index=strings.index, name=strings.name)
 
 
 def sort_in_place(frame: pd.DataFrame, order: npt.NDArray[np.intp]) -> pd.DataFrame:
@@ -105,12 +119,28 @@ def tidy_categories(frame: pd.DataFrame) -> pd.DataFrame:
     for col, dtype in EVENT_DTYPES.items():
         if dtype != "category":
             continue
-        s = frame[col].cat.remove_unused_categories()
-        cats = s.cat.categories
-        if len(cats) > 1 and not cats.is_monotonic_increasing:
-            s = s.cat.reorder_categories(cats.sort_values())
-        frame[col] = s
+        tidy = _tidy_categorical(frame[col].array)
+        if tidy is not None:
+            frame[col] = tidy
     return frame
+
+
+def _tidy_categorical(values: pd.Categorical) -> pd.Categorical | None:
+    """``values`` with only the categories in use, sorted; None when it is that already.
+
+    A count of the codes says which categories are used: pandas' remove_unused_categories
+    hashes every row (0.4 s for 7 columns of 4 M rows, in the parent after a parallel parse).
+    """
+    cats = values.categories
+    codes = values.codes
+    used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+    if used.all() and (len(cats) <= 1 or cats.is_monotonic_increasing):
+        return None
+    kept = np.flatnonzero(used)
+    order = np.argsort(cats[kept].to_numpy(dtype=object), kind="stable")
+    remap = np.full(len(cats) + 1, -1, dtype=np.int64)  # remap[-1]: a missing value stays so
+    remap[kept[order]] = np.arange(len(kept))
+    return pd.Categorical.from_codes(remap[codes], categories=cats[kept[order]], validate=False)
 
 
 def _fingerprints(ids: pd.Series) -> npt.NDArray[np.uint64]:

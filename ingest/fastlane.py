@@ -189,6 +189,7 @@ class FastLane:
         collector.remember_external(self.told)
         fast &= rows.valid
         fast = _pair(rows, fast, collector.knows_request_ids)
+        self.told.expect_questions(chunk.n - int(fast.sum()))
         emitted = np.zeros(chunk.n, dtype=bool)
         # runs of lines that go the same way, found once; inside a fast run, lines may still be
         # demoted to the slow way (_window_cut), so the run is walked again from there

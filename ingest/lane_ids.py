@@ -111,20 +111,27 @@ class ToldIds:
     a transport line).
 
     The slow path asks about a few ids per chunk of a plain log and thousands in a log full of
-    tracebacks: the first questions scan the chunk's ids with an Arrow kernel (0.2-1 ms each);
-    after SCANS of them, sets of Python strings answer in constant time.
+    tracebacks. A question scans the chunk's ids with an Arrow kernel (0.2-1 ms); sets of Python
+    strings answer in constant time but cost about what 20 scans do to build. So a chunk with
+    few slow lines (``expect_questions``) scans, up to SCANS questions, and one with many
+    builds the sets at the first.
     """
 
-    SCANS = 4
+    SCANS = 16
 
     def __init__(self, ids: RequestIds, is_error: Array) -> None:
         self.ids = ids
         self.is_error = is_error
         self._ranges: list[tuple[int, int]] = []
         self._lines: Array | None = None  # the told lines that have an id
-        self._scans = 0
+        self._scans = 0  # questions answered by a scan; SCANS: no more
         self._sets: tuple[set[str | None], set[str | None]] | None = None
         self._in_sets = 0  # ranges already in the sets
+
+    def expect_questions(self, n: int) -> None:
+        """About ``n`` questions will come (the slow lines of the chunk)."""
+        if n > self.SCANS:
+            self._scans = self.SCANS
 
     def tell(self, i: int, j: int) -> None:
         """Lines i..j-1 were taken by the lane."""

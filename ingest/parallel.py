@@ -21,7 +21,13 @@ import pandas as pd
 from ingest.formats import LogFormat, get_format, registry
 from ingest.records import LEADING_TS, SAMPLE_LINES, looks_timestamped
 from ingest.report import FileReport
-from ingest.schema import concat_events, merge_by_request_id
+from ingest.schema import (
+    Prints,
+    concat_events,
+    merge_by_request_id,
+    outcome_prints,
+    share_outcomes,
+)
 from ingest.sources import Source, sniff_encoding
 
 #: below this a file is parsed in one process. Starting spawn workers and shipping their frames
@@ -109,6 +115,25 @@ def _parse_range(
     name: str | None = None,
 ) -> tuple[pd.DataFrame, FileReport, int]:
     """Worker: parse one range; line numbers are relative to the range (the parent shifts them)."""
+    frame, report, lines, _prints = _parse_range_prints(
+        path, start, end, fmt=fmt, tz=tz, encoding=encoding, timestamped=timestamped, name=name
+    )
+    return frame, report, lines
+
+
+def _parse_range_prints(
+    path: str,
+    start: int,
+    end: int,
+    *,
+    fmt: str | None,
+    tz: str,
+    encoding: str,
+    timestamped: bool,
+    name: str | None = None,
+) -> tuple[pd.DataFrame, FileReport, int, Prints]:
+    """_parse_range, and the range's outcome_prints: the parent merges repeated request_ids
+    only when two ranges share one, instead of fingerprinting and sorting every row again."""
     from ingest.pipeline import FileParser
 
     def opener() -> IO[bytes]:
@@ -117,7 +142,8 @@ def _parse_range(
     formats = (get_format(fmt),) if fmt else registry()
     parser = FileParser(Source(name or path, opener, end - start), formats, tz)
     frame = parser.run(encoding=encoding, timestamped=timestamped)
-    return frame, parser.report, parser.report.lines_read
+    prints = parser.prints[0] if parser.prints else outcome_prints(frame)
+    return frame, parser.report, parser.report.lines_read, prints
 
 
 def _head(path: str) -> tuple[str, bool]:
@@ -145,7 +171,7 @@ def parse_in_parallel(
     with ProcessPoolExecutor(max_workers=min(n, len(ranges)), mp_context=ctx) as pool:
         futures = [
             pool.submit(
-                _parse_range,
+                _parse_range_prints,
                 path,
                 a,
                 b,
@@ -164,9 +190,11 @@ def parse_in_parallel(
                 on_bytes(b - a)
     report = FileReport(src.name, encoding=encoding)
     frames = []
+    prints = []
     offset = 0
     while results:  # consumed from the front: each range's frame is released once copied
-        frame, part, lines = results.pop(0)
+        frame, part, lines, part_prints = results.pop(0)
+        prints.append(part_prints)
         if len(frame):
             frames.append(frame.assign(line=frame["line"] + offset))
         del frame
@@ -192,7 +220,8 @@ def parse_in_parallel(
     combined = concat_events(frames, consume=True)
     frames.clear()
     release_memory()
-    frame = merge_by_request_id(combined)
+    # each range is merged already: only an outcome two ranges share is left to merge
+    frame = merge_by_request_id(combined) if share_outcomes(prints) else combined
     del combined
     release_memory()
     report.count_events(frame)

@@ -21,6 +21,7 @@ from ingest.records import SAMPLE_LINES, Record, RecordGrouper, looks_timestampe
 from ingest.redact import redact_line
 from ingest.report import FileReport, IngestReport
 from ingest.schema import (
+    Prints,
     concat_events,
     empty_events,
     merge_by_request_id,
@@ -72,6 +73,8 @@ class FileParser:
         self.report = FileReport(source.name)
         self.collector = EventCollector(source.name, tz=tz)
         self.catalogue = load_catalogue()
+        #: schema.outcome_prints of the events, when run() found them on the way
+        self.prints: list[Prints] = []
 
     def _fast_lane(self) -> FastLane:
         return FastLane(
@@ -139,7 +142,9 @@ class FileParser:
         self.report.utc_offsets.update(self.collector.offsets)
         fast = lane.frame() if lane is not None else None
         if fast is not None:
-            frame = merge_by_request_id(concat_events([frame, fast], consume=True))
+            frame = merge_by_request_id(
+                concat_events([frame, fast], consume=True), prints_out=self.prints
+            )
             del fast
             release_memory()
             frame = sort_in_place(frame, np.argsort(frame["line"].to_numpy(), kind="stable"))

@@ -194,16 +194,53 @@ def _fingerprints(ids: pd.Series) -> npt.NDArray[np.uint64]:
     return result
 
 
-def _repeat_groups(frame: pd.DataFrame) -> npt.NDArray[np.int64] | None:
-    """For each row, the number of its (request_id, is_error) outcome when that outcome has
-    several rows, else -1; None when no outcome repeats."""
+Prints = npt.NDArray[np.uint64]
+
+
+def _distinct(ordered: Prints) -> Prints:
+    """The distinct values of a sorted array."""
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    result: Prints = ordered[keep]
+    return result
+
+
+def outcome_prints(frame: pd.DataFrame) -> Prints:
+    """The distinct fingerprints of the (request_id, is_error) outcomes of ``frame``, sorted."""
     ids = frame["request_id"]
     present = ids.notna().to_numpy()
     if not present.any():
+        return np.zeros(0, np.uint64)
+    prints = _fingerprints(ids) ^ frame["is_error"].to_numpy().astype(np.uint64)
+    return _distinct(np.sort(prints[present]))
+
+
+def share_outcomes(parts: list[Prints]) -> bool:
+    """Two of the parts (outcome_prints of frames) may have an outcome in common. The parts
+    are sorted, so sorting them together is a merge (timsort), not a sort of every row."""
+    if len(parts) < 2:
+        return False
+    joined = np.sort(np.concatenate(parts), kind="stable")
+    return bool((joined[1:] == joined[:-1]).any())
+
+
+def _repeat_groups(
+    frame: pd.DataFrame, prints_out: list[Prints] | None = None
+) -> npt.NDArray[np.int64] | None:
+    """For each row, the number of its (request_id, is_error) outcome when that outcome has
+    several rows, else -1; None when no outcome repeats. ``prints_out`` receives
+    ``outcome_prints(frame)``, found on the way."""
+    ids = frame["request_id"]
+    present = ids.notna().to_numpy()
+    if not present.any():
+        if prints_out is not None:
+            prints_out.append(np.zeros(0, np.uint64))
         return None
     prints = _fingerprints(ids) ^ frame["is_error"].to_numpy().astype(np.uint64)
     prints[~present] = 0
     ordered = np.sort(prints[present])
+    if prints_out is not None:
+        prints_out.append(_distinct(ordered))
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])  # fingerprints seen twice
     maybe = present & np.isin(prints, twice)
     if not maybe.any():
@@ -225,17 +262,22 @@ def _repeat_groups(frame: pd.DataFrame) -> npt.NDArray[np.int64] | None:
     return result
 
 
-def merge_by_request_id(frame: pd.DataFrame) -> pd.DataFrame:
+def merge_by_request_id(
+    frame: pd.DataFrame, *, prints_out: list[Prints] | None = None
+) -> pd.DataFrame:
     """One row per (request_id, is_error): the earliest mention, mentions summed, gaps filled.
 
     The same outcome can be mentioned in two parts of a file parsed apart (byte ranges in
     several processes, rows already flushed to columns while parsing a long file, or the two
     lanes of ingest.fastlane). Rows keep their order; only the repeated outcomes are touched, so
-    a big frame is copied once at most.
+    a big frame is copied once at most. ``prints_out`` receives ``outcome_prints`` of the
+    result (merging removes no outcome), for ``share_outcomes``.
     """
     if not len(frame):
+        if prints_out is not None:
+            prints_out.append(np.zeros(0, np.uint64))
         return frame
-    groups = _repeat_groups(frame)
+    groups = _repeat_groups(frame, prints_out)
     if groups is None:
         return frame
     pos = np.flatnonzero(groups >= 0)

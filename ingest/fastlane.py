@@ -466,14 +466,10 @@ class FastLane:
         """Let the collector know the ids of lines i..j-1 (see EventCollector.external)."""
         self.told.tell(i, j)
 
-    def frame(self) -> pd.DataFrame | None:
-        if not self.frames:
-            return None
-        from ingest.schema import concat_events
-
-        out = concat_events(self.frames, consume=True)
-        self.frames = []
-        return out
+    def take_frames(self) -> list[pd.DataFrame]:
+        """The lane's events: one frame per chunk, in line order (the lane keeps none)."""
+        frames, self.frames = self.frames, []
+        return frames
 
 
 # ------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from ingest.schema import (
     Prints,
     concat_events,
     empty_events,
+    in_line_order,
     merge_by_request_id,
     sort_in_place,
     tidy_categories,
@@ -140,14 +141,13 @@ class FileParser:
         self.report.lines_read = grouper.line_no
         frame = self.collector.frame(self.tz)
         self.report.utc_offsets.update(self.collector.offsets)
-        fast = lane.frame() if lane is not None else None
-        if fast is not None:
-            frame = merge_by_request_id(
-                concat_events([frame, fast], consume=True), prints_out=self.prints
-            )
+        fast = lane.take_frames() if lane is not None else []
+        if fast:
+            # in line order first: merging keeps the order, and which mention is the earliest
+            # does not depend on it (merge_by_request_id sorts its candidates by line)
+            frame = merge_by_request_id(in_line_order(frame, fast), prints_out=self.prints)
             del fast
             release_memory()
-            frame = sort_in_place(frame, np.argsort(frame["line"].to_numpy(), kind="stable"))
         self._summarise(frame)
         return frame
 

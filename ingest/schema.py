@@ -7,6 +7,7 @@ Low-cardinality text is categorical so that an event costs well under 100 bytes 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -112,6 +113,64 @@ def sort_in_place(frame: pd.DataFrame, order: npt.NDArray[np.intp]) -> pd.DataFr
         columns[col] = frame[col].array.take(order)
         del frame[col]
     return pd.DataFrame(columns)
+
+
+#: above this many rows to slot in, in_line_order sorts instead (each slot is a slice to join)
+_MAX_SLOTS = 2_000
+
+
+def in_line_order(first: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``first`` and ``parts`` by line, as a stable sort of all of them (``first``
+    before ``parts``, ``consume``d) would order them.
+
+    ingest.pipeline joins the slow path's events (``first``: a few rows at chunk edges in a
+    plain log) with the fast lane's frames (each in line order, one after another). Slotting
+    the few rows in between slices of the lane's frames is one copy of the data; joining and
+    then sorting was three (the lane's frames, the join, the take of the sort).
+    """
+    parts = [f for f in parts if len(f)]
+    lines = first["line"].to_numpy()
+    fast_lines = np.concatenate([f["line"].to_numpy() for f in parts]) if parts else lines[:0]
+    ordered = (np.diff(lines) >= 0).all() and (np.diff(fast_lines) >= 0).all()
+    if not ordered or len(first) > _MAX_SLOTS:
+        joined = concat_events([first, *parts], consume=True)
+        return sort_in_place(joined, np.argsort(joined["line"].to_numpy(), kind="stable"))
+    # slow row j goes before the first fast row of a later line (ties: the slow row first)
+    slots = np.searchsorted(fast_lines, lines, side="left")
+    bounds = np.cumsum([0, *(len(f) for f in parts)])
+    pieces: list[pd.DataFrame] = []
+    done = 0  # fast rows placed so far
+    for at, rows in _runs(slots):
+        pieces.extend(_fast_slices(parts, bounds, done, at))
+        pieces.append(first.iloc[rows])
+        done = at
+    pieces.extend(_fast_slices(parts, bounds, done, int(bounds[-1])))
+    out = concat_events(pieces)
+    for f in (first, *parts):  # consumed, as concat_events(consume=True) leaves them
+        for col in list(f.columns):
+            del f[col]
+    return out
+
+
+def _runs(slots: npt.NDArray[np.intp]) -> list[tuple[int, slice]]:
+    """Runs of equal values of sorted ``slots``: (value, the rows that have it)."""
+    if not len(slots):
+        return []
+    starts = np.flatnonzero(np.diff(slots)) + 1
+    edges = [0, *starts.tolist(), len(slots)]
+    return [(int(slots[a]), slice(a, b)) for a, b in pairwise(edges)]
+
+
+def _fast_slices(
+    parts: list[pd.DataFrame], bounds: npt.NDArray[np.int64], lo: int, hi: int
+) -> list[pd.DataFrame]:
+    """Rows lo..hi-1 of the parts taken as one frame, as slices of the parts."""
+    out = []
+    for k, f in enumerate(parts):
+        a, b = max(lo, int(bounds[k])), min(hi, int(bounds[k + 1]))
+        if a < b:
+            out.append(f.iloc[a - int(bounds[k]) : b - int(bounds[k])])
+    return out
 
 
 def tidy_categories(frame: pd.DataFrame) -> pd.DataFrame:

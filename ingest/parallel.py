@@ -134,14 +134,15 @@ def _parse_range_prints(
 ) -> tuple[pd.DataFrame, FileReport, int, Prints]:
     """_parse_range, and the range's outcome_prints: the parent merges repeated request_ids
     only when two ranges share one, instead of fingerprinting and sorting every row again."""
-    from ingest.pipeline import FileParser
+    from ingest.pipeline import FileParser, roomy_heap
 
     def opener() -> IO[bytes]:
         return io.BufferedReader(_Range(path, start, end), 1 << 20)
 
     formats = (get_format(fmt),) if fmt else registry()
     parser = FileParser(Source(name or path, opener, end - start), formats, tz)
-    frame = parser.run(encoding=encoding, timestamped=timestamped)
+    with roomy_heap():
+        frame = parser.run(encoding=encoding, timestamped=timestamped)
     prints = parser.prints[0] if parser.prints else outcome_prints(frame)
     return frame, parser.report, parser.report.lines_read, prints
 

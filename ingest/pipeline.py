@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -209,7 +210,8 @@ def load_events(
             frame, file_report = parse_in_parallel(src, formats, tz, workers, on_bytes)
         else:
             parser = FileParser(src, formats, tz)
-            frame, file_report = parser.run(on_bytes), parser.report
+            with roomy_heap():
+                frame, file_report = parser.run(on_bytes), parser.report
         report.files.append(file_report)
         if len(frame):
             frames.append(frame)
@@ -244,6 +246,45 @@ def _time_order(events: pd.DataFrame) -> Any:
     if in_order.all():
         return None
     return np.lexsort((lines, sources, stamps))
+
+
+#: glibc mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+@contextmanager
+def roomy_heap() -> Iterator[None]:
+    """Keep freed memory in the C heap for reuse while a big parse runs.
+
+    By default glibc gives every block of more than a few MB its own mmap and unmaps it when
+    freed, so the next chunk's buffers (8 MB of text, its bytes, its template, the lane's
+    columns) are fresh pages again: a page fault per 4 KB, a third of the CPU time of a 1 GB
+    parse on this VM (sys 4.4 s of 13.8 s for jsonl; 2.4 s with this). release_memory()
+    still returns the memory between the steps of load_events; afterwards glibc's default
+    thresholds are set again (fixed ones: it no longer adapts them itself).
+    """
+    libc = _libc()
+    if libc is None:
+        yield
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, 256 << 20)
+    libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    try:
+        yield
+    finally:
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 << 10)
+        libc.mallopt(_M_TRIM_THRESHOLD, 128 << 10)
+
+
+def _libc() -> Any:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt  # noqa: B018 (glibc only)
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 def release_memory() -> None:

@@ -752,7 +752,7 @@ class _Rows:
                 data[col] = _categorical(outcome, self.table(col)[:-1].tolist())
             else:
                 data[col] = _masked(self.table(col), outcome, EVENT_DTYPES[col])
-        return pd.DataFrame(data)
+        return pd.DataFrame(data, copy=False)  # the columns are new: no second copy
 
 
 def _masked(table: Array, codes: Array, dtype: str) -> Any:

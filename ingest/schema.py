@@ -140,39 +140,78 @@ def in_line_order(first: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.DataFram
     # slow row j goes before the first fast row of a later line (ties: the slow row first)
     slots = np.searchsorted(fast_lines, lines, side="left")
     bounds = np.cumsum([0, *(len(f) for f in parts)])
-    pieces: list[pd.DataFrame] = []
+    pieces: list[Piece] = []
     done = 0  # fast rows placed so far
-    for at, rows in _runs(slots):
-        pieces.extend(_fast_slices(parts, bounds, done, at))
-        pieces.append(first.iloc[rows])
+    for at, (a, b) in _runs(slots):
+        pieces.extend(_fast_pieces(bounds, done, at))
+        pieces.append((0, a, b))
         done = at
-    pieces.extend(_fast_slices(parts, bounds, done, int(bounds[-1])))
-    out = concat_events(pieces)
-    for f in (first, *parts):  # consumed, as concat_events(consume=True) leaves them
-        for col in list(f.columns):
-            del f[col]
-    return out
+    pieces.extend(_fast_pieces(bounds, done, int(bounds[-1])))
+    return _join_pieces([first, *parts], pieces) if pieces else empty_events()
 
 
-def _runs(slots: npt.NDArray[np.intp]) -> list[tuple[int, slice]]:
-    """Runs of equal values of sorted ``slots``: (value, the rows that have it)."""
+#: rows start..stop-1 of frame number k
+Piece = tuple[int, int, int]
+
+
+def _runs(slots: npt.NDArray[np.intp]) -> list[tuple[int, tuple[int, int]]]:
+    """Runs of equal values of sorted ``slots``: (value, (first row, end row))."""
     if not len(slots):
         return []
     starts = np.flatnonzero(np.diff(slots)) + 1
     edges = [0, *starts.tolist(), len(slots)]
-    return [(int(slots[a]), slice(a, b)) for a, b in pairwise(edges)]
+    return [(int(slots[a]), (a, b)) for a, b in pairwise(edges)]
 
 
-def _fast_slices(
-    parts: list[pd.DataFrame], bounds: npt.NDArray[np.int64], lo: int, hi: int
-) -> list[pd.DataFrame]:
-    """Rows lo..hi-1 of the parts taken as one frame, as slices of the parts."""
+def _fast_pieces(bounds: npt.NDArray[np.int64], lo: int, hi: int) -> list[Piece]:
+    """Rows lo..hi-1 of the lane's frames taken as one (frame k + 1 holds rows from
+    bounds[k]), as pieces of the frames."""
     out = []
-    for k, f in enumerate(parts):
+    for k in range(len(bounds) - 1):
         a, b = max(lo, int(bounds[k])), min(hi, int(bounds[k + 1]))
         if a < b:
-            out.append(f.iloc[a - int(bounds[k]) : b - int(bounds[k])])
+            out.append((k + 1, a - int(bounds[k]), b - int(bounds[k])))
     return out
+
+
+def _join_pieces(frames: list[pd.DataFrame], pieces: list[Piece]) -> pd.DataFrame:
+    """The pieces of ``frames`` one after the other, column by column (the frames are
+    consumed). concat_events of the pieces as frames did the same, but unioning categories
+    piece by piece costs about 1 ms a piece and column (0.1-0.2 s per 300 MB of log)."""
+    out: dict[str, Any] = {}
+    for col, dtype in EVENT_DTYPES.items():
+        arrays = [f[col].array for f in frames]
+        if dtype == "category":
+            out[col] = _join_categorical(arrays, pieces)
+        else:
+            chosen = [arrays[k][a:b] for k, a, b in pieces]
+            if all(x.dtype == chosen[0].dtype for x in chosen):
+                joined = pd.Series(type(chosen[0])._concat_same_type(chosen)).astype(dtype)
+            else:
+                joined = pd.concat([pd.Series(x) for x in chosen], ignore_index=True)
+                joined = joined.astype(dtype)
+            out[col] = _one_chunk(joined) if dtype == "string" else joined
+        del arrays
+        for f in frames:
+            del f[col]
+    return pd.DataFrame(out, copy=False)
+
+
+def _join_categorical(arrays: list[Any], pieces: list[Piece]) -> pd.Categorical:
+    """Categoricals joined piece by piece, their categories unioned as union_categoricals
+    does (in the order the pieces bring them)."""
+    cats: dict[Any, int] = {}
+    recode: dict[int, npt.NDArray[np.int64]] = {}
+    for k, _a, _b in pieces:
+        if k not in recode:
+            own = arrays[k].categories.tolist()
+            table = np.full(len(own) + 1, -1, dtype=np.int64)  # code -1 stays missing
+            table[: len(own)] = [cats.setdefault(v, len(cats)) for v in own]
+            recode[k] = table
+    codes = np.concatenate([recode[k][arrays[k].codes[a:b]] for k, a, b in pieces])
+    return pd.Categorical.from_codes(
+        codes, categories=pd.Index(list(cats), dtype="string"), validate=False
+    )
 
 
 def tidy_categories(frame: pd.DataFrame) -> pd.DataFrame:

@@ -80,15 +80,34 @@ def plan_ranges(path: str, parts: int) -> list[tuple[int, int]]:
 
 
 class _Range(io.RawIOBase):
-    """The bytes [start, end) of a file."""
+    """The bytes [start, end) of a file.
+
+    Seekable: sources.open_raw reads two bytes and seeks back to the start, and a stream that
+    cannot seek is read whole into memory first (a copy of 256 MB per range, a third of a
+    worker's page faults).
+    """
 
     def __init__(self, path: str, start: int, end: int) -> None:
         self._fh = open(path, "rb")  # noqa: SIM115 (closed by close())
+        self._start, self._end = start, end
         self._fh.seek(start)
         self._left = end - start
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._end - self._left - self._start
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.tell(), io.SEEK_END: self._end - self._start}
+        pos = min(max(0, base[whence] + offset), self._end - self._start)
+        self._fh.seek(self._start + pos)
+        self._left = self._end - self._start - pos
+        return pos
 
     def readinto(self, b: Any) -> int:
         if self._left <= 0:

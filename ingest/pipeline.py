@@ -206,11 +206,11 @@ def load_events(
     report = IngestReport()
     frames = []
     for src in srcs:
-        if workers != 1 and splittable(src):
-            frame, file_report = parse_in_parallel(src, formats, tz, workers, on_bytes)
-        else:
-            parser = FileParser(src, formats, tz)
-            with roomy_heap():
+        with roomy_heap():
+            if workers != 1 and splittable(src):
+                frame, file_report = parse_in_parallel(src, formats, tz, workers, on_bytes)
+            else:
+                parser = FileParser(src, formats, tz)
                 frame, file_report = parser.run(on_bytes), parser.report
         report.files.append(file_report)
         if len(frame):

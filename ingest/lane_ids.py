@@ -9,6 +9,7 @@ questions the lane asks (equal ids, repeated ids, ids the collector knows) are A
 
 from __future__ import annotations
 
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -126,6 +127,7 @@ class ToldIds:
         self._lines: Array | None = None  # the told lines that have an id
         self._scans = 0  # questions answered by a scan; SCANS: no more
         self._sets: tuple[set[str | None], set[str | None]] | None = None
+        self._py: tuple[list[str | None], list[bool], list[bool]] = ([], [], [])
         self._in_sets = 0  # ranges already in the sets
 
     def expect_questions(self, n: int) -> None:
@@ -158,14 +160,23 @@ class ToldIds:
         return rid in self._by_error()[is_error]
 
     def _by_error(self) -> tuple[set[str | None], set[str | None]]:
+        if self._sets is not None and self._in_sets == len(self._ranges):
+            return self._sets  # nothing told since the last question
         if self._sets is None:
+            # every line's id and flags as Python lists, once: a chunk full of tracebacks tells
+            # thousands of short runs, and numpy's cost per call exceeds the runs' own
+            table = self.ids.table()  # code -1 gives None: in the sets, never asked for
+            self._py = (
+                list(map(table.__getitem__, self.ids.code.tolist())),
+                (~self.is_error).tolist(),
+                self.is_error.tolist(),
+            )
             self._sets = (set(), set())
+        ids, ok, error = self._py
         ok_ids, error_ids = self._sets
-        table = self.ids.table()  # code -1 gives None: in the sets, never asked for
         for i, j in self._ranges[self._in_sets :]:
-            codes, errors = self.ids.code[i:j], self.is_error[i:j]
-            ok_ids.update(map(table.__getitem__, codes[~errors].tolist()))
-            error_ids.update(map(table.__getitem__, codes[errors].tolist()))
+            ok_ids.update(compress(ids[i:j], ok[i:j]))
+            error_ids.update(compress(ids[i:j], error[i:j]))
         self._in_sets = len(self._ranges)
         return self._sets
 

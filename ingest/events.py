@@ -18,9 +18,13 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from ingest.context import CONTEXT_FIELDS, context_table
+from ingest.lane_ids import ToldIds, is_in
 from ingest.schema import (
     EVENT_COLUMNS,
     coerce_events,
@@ -129,7 +133,7 @@ class EventCollector:
 
     #: request ids of outcomes parsed elsewhere (ingest.fastlane; the last two chunks), per
     #: is_error: a later mention here is merged with them at the end, never absorbs a transport
-    external: list[tuple[set[str], set[str]]] = field(default_factory=list)
+    external: list[ToldIds] = field(default_factory=list)
     #: request ids this collector started rows for since ``take_new_request_ids``
     _new_ids: set[str] = field(default_factory=set)
     track_new_ids: bool = False
@@ -144,15 +148,24 @@ class EventCollector:
     def barrier(self) -> None:
         self._barrier = True
 
-    def remember_external(self, ok_ids: set[str], error_ids: set[str]) -> None:
-        self.external = [*self.external[-1:], (ok_ids, error_ids)]
+    def remember_external(self, told: ToldIds) -> None:
+        self.external = [*self.external[-1:], told]
 
-    def knows_request_id(self, rid: str, is_error: bool) -> bool:
-        """A row of this outcome exists here or was parsed elsewhere recently."""
-        return (rid, is_error) in self._by_rid or self._is_external(rid, is_error)
+    def knows_request_ids(self, rids: pa.Array, errors: npt.NDArray[np.bool_]) -> Any:
+        """For each id (with its is_error): a row of this outcome exists here or was parsed
+        elsewhere recently (a boolean array; a null id is not known)."""
+        out = np.zeros(len(rids), dtype=bool)
+        for flag in (False, True):
+            asked = np.flatnonzero(errors == flag)
+            ids = [rid for rid, err in self._by_rid if err == flag]
+            if len(asked) and ids:
+                out[asked] = is_in(rids.take(pa.array(asked)), ids)
+        for told in self.external:
+            out |= told.has_many(rids, errors)
+        return out
 
     def _is_external(self, rid: str, is_error: bool) -> bool:
-        return any(rid in ids[is_error] for ids in self.external)
+        return any(told.has(rid, is_error) for told in self.external)
 
     def take_new_request_ids(self) -> set[str]:
         new, self._new_ids = self._new_ids, set()

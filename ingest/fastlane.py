@@ -41,6 +41,7 @@ from ingest.events import (
     EventCollector,
     _plausible_date,
 )
+from ingest.lane_ids import RequestIds, ToldIds, is_in
 from ingest.matcher import RecordMatcher
 from ingest.normalize import clean_fields, normalize
 from ingest.recipes import (
@@ -108,6 +109,8 @@ def _leading_ts_re2() -> str:
 
 
 Group = list[tuple[Array, Recipe]]
+#: EventCollector.knows_request_ids: ids (Arrow strings) and their is_error -> known or not
+_Known = Callable[[Any, Array], Array]
 
 
 def _grouped(items: Group, key: Callable[[Recipe], Any]) -> list[tuple[Array, Group]]:
@@ -163,6 +166,7 @@ class FastLane:
         self._checked_layouts: set[tuple[str, Any]] = set()
         self.record_recipes: dict[bytes, Recipe | None] = {}
         self.pending: dict[bytes, tuple[str, str | None]] = {}
+        self.told = ToldIds(RequestIds(0), np.zeros(0, dtype=bool))  # this chunk's, for _tell
 
     # -- one chunk -------------------------------------------------------------------------------
 
@@ -176,19 +180,21 @@ class FastLane:
         """Parse ``text`` (whole lines): fast lines here, the rest through ``handle`` in order."""
         self.timestamped = grouper.timestamped
         collector.track_new_ids = True
-        self.collector_ids: tuple[set[str], set[str]] = (set(), set())
-        collector.remember_external(*self.collector_ids)
         data = text.encode("utf-8")
         chunk = _Chunk(data, first_line=grouper.line_no + 1)
         if chunk.n == 0:
+            collector.remember_external(ToldIds(RequestIds(0), np.zeros(0, dtype=bool)))
             return
         fast = self._eligible(chunk, bool(self.timestamped))
         rows = self._rows(chunk, fast)
+        self.told = ToldIds(rows.request_id, rows.is_error)
+        collector.remember_external(self.told)
         fast &= rows.valid
         # a mention of a row without a time that the collector can still merge into goes the
         # slow way: merged there, the row takes the time of its next mention, in line order
         fast &= ~_held(rows, collector.untimed)
-        fast = _pair(rows, fast, collector.knows_request_id)
+        fast = _pair(rows, fast, collector.knows_request_ids)
+        self.told.expect_questions(chunk.n - int(fast.sum()))
         emitted = np.zeros(chunk.n, dtype=bool)
         # runs of lines that go the same way, found once; inside a fast run, lines may still be
         # demoted to the slow way (_window_cut), so the run is walked again from there
@@ -260,33 +266,31 @@ class FastLane:
             # a pair whose success repeats an id the slow path just saw goes the slow way too
             paired = np.flatnonzero(rows.paired[i:j]) + i
             if len(paired):
-                rids = rows.request_id[paired].tolist()
+                rids = rows.request_id.python(paired)
                 again = np.array([r in fresh for r in rids], dtype=bool)
                 fast[paired[again]] = False
                 fast[paired[again] - 1] = False
         if collector.untimed:  # rows without a time the slow way made since the chunk began
             untimed = collector.untimed
-            again = np.flatnonzero([r in untimed for r in rows.request_id[i:j].tolist()]) + i
+            rids = rows.request_id.python(np.arange(i, j))
+            again = np.flatnonzero([r in untimed for r in rids]) + i
             fast[again] = False
             paired = again[rows.paired[again]]
             fast[paired - 1] = False
         waiting_any, waiting_ok = collector.waiting_transport_lines()
-        if waiting_any is None:
-            stop = np.flatnonzero(~fast[i:j])
-            return i + int(stop[0]) if len(stop) else j
-        lines = chunk.first_line + np.arange(i, j)
-        reach_any = lines <= waiting_any + WINDOW_LINES
-        reach_ok = lines <= (waiting_ok if waiting_ok is not None else -1) + WINDOW_LINES
-        errs = rows.is_error[i:j]
-        is_detail = rows.kind[i:j] == _K_DETAIL
-        hit = is_detail & np.where(errs, reach_any, reach_ok)
-        if not hit.any():
-            return j
-        # demote every reached event, and the transport line of a demoted pair
-        hit_idx = np.flatnonzero(hit) + i
-        fast[hit_idx] = False
-        paired_t = hit_idx[rows.paired[hit_idx]] - 1
-        fast[paired_t[paired_t >= 0]] = False
+        if waiting_any is not None:
+            lines = chunk.first_line + np.arange(i, j)
+            reach_any = lines <= waiting_any + WINDOW_LINES
+            reach_ok = lines <= (waiting_ok if waiting_ok is not None else -1) + WINDOW_LINES
+            errs = rows.is_error[i:j]
+            is_detail = rows.kind[i:j] == _K_DETAIL
+            hit = is_detail & np.where(errs, reach_any, reach_ok)
+            # demote every reached event, and the transport line of a demoted pair
+            hit_idx = np.flatnonzero(hit) + i
+            fast[hit_idx] = False
+            paired_t = hit_idx[rows.paired[hit_idx]] - 1
+            fast[paired_t[paired_t >= 0]] = False
+        # the run ends at its first demoted line, whatever demoted it
         stop = np.flatnonzero(~fast[i:j])
         return i + int(stop[0]) if len(stop) else j
 
@@ -471,20 +475,12 @@ class FastLane:
 
     def _tell(self, rows: _Rows, i: int, j: int) -> None:
         """Let the collector know the ids of lines i..j-1 (see EventCollector.external)."""
-        ids = rows.request_id[i:j]
-        errors = rows.is_error[i:j]
-        ok_ids, error_ids = self.collector_ids
-        ok_ids.update(ids[~errors].tolist())
-        error_ids.update(ids[errors].tolist())
+        self.told.tell(i, j)
 
-    def frame(self) -> pd.DataFrame | None:
-        if not self.frames:
-            return None
-        from ingest.schema import concat_events
-
-        out = concat_events(self.frames, consume=True)
-        self.frames = []
-        return out
+    def take_frames(self) -> list[pd.DataFrame]:
+        """The lane's events: one frame per chunk, in line order (the lane keeps none)."""
+        frames, self.frames = self.frames, []
+        return frames
 
 
 # ------------------------------------------------------------------------------------------------
@@ -613,7 +609,7 @@ class _Rows:
         self.is_error = np.zeros(n, dtype=bool)
         self.paired = np.zeros(n, dtype=bool)  # a detail that absorbs the line before it
         self.ts = np.full(n, _NO_TIME, dtype=np.int64)  # ns UTC
-        self.request_id = np.full(n, None, dtype=object)
+        self.request_id = RequestIds(n)
         self.outcome = np.full(n, -1, dtype=np.int64)
         self.model = np.full(n, -1, dtype=np.int64)
         self.outcomes: list[dict[str, Any]] = []
@@ -628,7 +624,7 @@ class _Rows:
         fields = self.outcomes[self.outcome[k]] if self.outcome[k] >= 0 else {}
         for c in _EVENT_FIELDS:
             out[c] = _plain(fields.get(c))
-        out["request_id"] = _plain(self.request_id[k])
+        out["request_id"] = self.request_id.get(k)
         out["model"] = self.models[self.model[k]] if self.model[k] >= 0 else None
         return out
 
@@ -712,10 +708,7 @@ class _Rows:
 
     def _ids(self, chunk: _Chunk, idx: Array, span: Span) -> None:
         rids = chunk.cut(idx, span)
-        placeholder = rids == (b"0" * span.length)
-        decoded = np.array([r.decode("utf-8") for r in rids.tolist()], dtype=object)
-        decoded[placeholder] = None
-        self.request_id[idx] = decoded
+        self.request_id.put(idx, rids, placeholder=rids == (b"0" * span.length))
 
     def _absorb(self, idx: Array) -> None:
         """Details at ``idx`` take in the transport line before each (events.EventCollector):
@@ -732,8 +725,8 @@ class _Rows:
             self.outcomes.append(merged)
         self.outcome[idx] = base + inverse.ravel()
         self.model[idx] = np.where(self.model[idx] < 0, self.model[t_idx], self.model[idx])
-        own_rid = self.request_id[idx]
-        self.request_id[idx] = np.where(pd.isna(own_rid), self.request_id[t_idx], own_rid)
+        rid = self.request_id.code
+        rid[idx] = np.where(rid[idx] < 0, rid[t_idx], rid[idx])
         t_ts = self.ts[t_idx]
         self.ts[idx] = np.where(t_ts != _NO_TIME, t_ts, self.ts[idx])
         self.zone[idx] = np.where(t_ts != _NO_TIME, self.zone[t_idx], self.zone[idx])
@@ -757,7 +750,7 @@ class _Rows:
             if col == "timestamp":
                 continue
             if col == "request_id":
-                data[col] = pd.array(self.request_id[idx], dtype="string")
+                data[col] = self.request_id.column(idx)
             elif col == "model":
                 data[col] = _categorical(self.model[idx], self.models)
             elif col == "source":
@@ -773,7 +766,7 @@ class _Rows:
             else:
                 data[col] = _masked(self.table(col), outcome, EVENT_DTYPES[col])
         self.context = self._context(outcome, lines, source)
-        return pd.DataFrame(data)
+        return pd.DataFrame(data, copy=False)  # the columns are new: no second copy
 
     def _context(self, outcome: Array, lines: Array, source: str) -> pd.DataFrame | None:
         """The API key / client host of the error rows whose outcome names one."""
@@ -821,7 +814,7 @@ def _categorical(codes: Array, table: list[Any]) -> pd.Categorical:
     )
 
 
-def _pair(rows: _Rows, fast: Array, known: Callable[[str, bool], bool]) -> Array:
+def _pair(rows: _Rows, fast: Array, known: _Known) -> Array:
     """Keep a fast transport line only when the next line is the success it announces.
 
     Not when that success repeats a request_id seen before (in this chunk, or ``known`` to the
@@ -839,8 +832,8 @@ def _pair(rows: _Rows, fast: Array, known: Callable[[str, bool], bool]) -> Array
     ok &= ~rows.is_error[d_idx] & ~rows.is_error[t_idx]
     status = rows.table("logged_status")[rows.outcome[t_idx]]
     ok &= np.array([s is not None and 200 <= s < 300 for s in status.tolist()], dtype=bool)
-    t_rid, d_rid = rows.request_id[t_idx], rows.request_id[d_idx]
-    ok &= pd.isna(t_rid) | pd.isna(d_rid) | (t_rid == d_rid)
+    rid = rows.request_id
+    ok &= (rid.code[t_idx] < 0) | (rid.code[d_idx] < 0) | rid.same(t_idx, d_idx)
     t_ts, d_ts = rows.ts[t_idx], rows.ts[d_idx]
     far = (t_ts != _NO_TIME) & (d_ts != _NO_TIME) & (np.abs(t_ts - d_ts) > WINDOW_SECONDS * 1e9)
     ok &= ~far
@@ -857,27 +850,21 @@ def _pair(rows: _Rows, fast: Array, known: Callable[[str, bool], bool]) -> Array
 
 def _held(rows: _Rows, held: set[str]) -> Array:
     """Lines whose request_id is one of ``held``."""
-    if not held:
-        return np.zeros(len(rows.valid), dtype=bool)
-    out: Array = pd.Series(rows.request_id, dtype=object).isin(list(held)).to_numpy(dtype=bool)
-    return out
+    return is_in(rows.request_id.strings(np.arange(len(rows.valid))), list(held))
 
 
-def _repeated(rows: _Rows, idx: Array, known: Callable[[str, bool], bool]) -> Array:
+def _repeated(rows: _Rows, idx: Array, known: _Known) -> Array:
     """Lines of ``idx`` whose request_id an earlier line of the chunk (or the collector) has."""
     valid = np.flatnonzero(rows.valid)
-    codes, _uniq = pd.factorize(rows.request_id[valid], use_na_sentinel=True)
-    first = np.full(len(_uniq) + 1, -1, dtype=np.int64)
+    numbers, distinct = rows.request_id.numbers()
+    codes = numbers[valid]
+    first = np.full(distinct + 1, -1, dtype=np.int64)
     order = np.arange(len(valid))[::-1]
     first[codes[order]] = valid[order]  # the earliest line of each id wins (written last)
     pos = np.minimum(np.searchsorted(valid, idx), len(valid) - 1)
     code = np.where(rows.valid[idx], codes[pos], -1)
     earlier = (code >= 0) & (first[code] < idx)
-    rids = rows.request_id[idx].tolist()
-    errors = rows.is_error[idx].tolist()
-    told = np.array(
-        [r is not None and known(r, e) for r, e in zip(rids, errors, strict=True)], dtype=bool
-    )
+    told = known(rows.request_id.strings(idx), rows.is_error[idx])
     result: Array = earlier | told
     return result
 

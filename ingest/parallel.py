@@ -22,7 +22,13 @@ from ingest.context import concat_context, only_lines
 from ingest.formats import LogFormat, get_format, registry
 from ingest.records import LEADING_TS, SAMPLE_LINES, looks_timestamped
 from ingest.report import FileReport
-from ingest.schema import concat_events, merge_by_request_id
+from ingest.schema import (
+    Prints,
+    concat_events,
+    merge_by_request_id,
+    outcome_prints,
+    share_outcomes,
+)
 from ingest.sources import Source, sniff_encoding
 
 #: below this a file is parsed in one process. Starting spawn workers and shipping their frames
@@ -75,15 +81,34 @@ def plan_ranges(path: str, parts: int) -> list[tuple[int, int]]:
 
 
 class _Range(io.RawIOBase):
-    """The bytes [start, end) of a file."""
+    """The bytes [start, end) of a file.
+
+    Seekable: sources.open_raw reads two bytes and seeks back to the start, and a stream that
+    cannot seek is read whole into memory first (a copy of 256 MB per range, a third of a
+    worker's page faults).
+    """
 
     def __init__(self, path: str, start: int, end: int) -> None:
         self._fh = open(path, "rb")  # noqa: SIM115 (closed by close())
+        self._start, self._end = start, end
         self._fh.seek(start)
         self._left = end - start
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._end - self._left - self._start
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.tell(), io.SEEK_END: self._end - self._start}
+        pos = min(max(0, base[whence] + offset), self._end - self._start)
+        self._fh.seek(self._start + pos)
+        self._left = self._end - self._start - pos
+        return pos
 
     def readinto(self, b: Any) -> int:
         if self._left <= 0:
@@ -110,15 +135,36 @@ def _parse_range(
     name: str | None = None,
 ) -> tuple[pd.DataFrame, FileReport, int]:
     """Worker: parse one range; line numbers are relative to the range (the parent shifts them)."""
-    from ingest.pipeline import FileParser
+    frame, report, lines, _prints = _parse_range_prints(
+        path, start, end, fmt=fmt, tz=tz, encoding=encoding, timestamped=timestamped, name=name
+    )
+    return frame, report, lines
+
+
+def _parse_range_prints(
+    path: str,
+    start: int,
+    end: int,
+    *,
+    fmt: str | None,
+    tz: str,
+    encoding: str,
+    timestamped: bool,
+    name: str | None = None,
+) -> tuple[pd.DataFrame, FileReport, int, Prints]:
+    """_parse_range, and the range's outcome_prints: the parent merges repeated request_ids
+    only when two ranges share one, instead of fingerprinting and sorting every row again."""
+    from ingest.pipeline import FileParser, roomy_heap
 
     def opener() -> IO[bytes]:
         return io.BufferedReader(_Range(path, start, end), 1 << 20)
 
     formats = (get_format(fmt),) if fmt else registry()
     parser = FileParser(Source(name or path, opener, end - start), formats, tz)
-    frame = parser.run(encoding=encoding, timestamped=timestamped)
-    return frame, parser.report, parser.report.lines_read
+    with roomy_heap():
+        frame = parser.run(encoding=encoding, timestamped=timestamped)
+    prints = parser.prints[0] if parser.prints else outcome_prints(frame)
+    return frame, parser.report, parser.report.lines_read, prints
 
 
 def _head(path: str) -> tuple[str, bool]:
@@ -146,7 +192,7 @@ def parse_in_parallel(
     with ProcessPoolExecutor(max_workers=min(n, len(ranges)), mp_context=ctx) as pool:
         futures = [
             pool.submit(
-                _parse_range,
+                _parse_range_prints,
                 path,
                 a,
                 b,
@@ -163,12 +209,19 @@ def parse_in_parallel(
             results.append(fut.result())
             if on_bytes is not None:
                 on_bytes(b - a)
+        # a future keeps its result: with them alive, joining the frames column by column
+        # (consume=True) freed nothing, and the join peaked at twice the events (1.07 GB of
+        # a 1 GB text log)
+        del fut
+        futures.clear()
     report = FileReport(src.name, encoding=encoding)
     frames = []
     named: list[pd.DataFrame] = []  # ingest.context tables of the ranges
+    prints = []
     offset = 0
     while results:  # consumed from the front: each range's frame is released once copied
-        frame, part, lines = results.pop(0)
+        frame, part, lines, part_prints = results.pop(0)
+        prints.append(part_prints)
         if len(frame):
             frames.append(frame.assign(line=frame["line"] + offset))
         del frame
@@ -193,10 +246,14 @@ def parse_in_parallel(
         return empty_events(), report
     from ingest.pipeline import release_memory
 
+    # each range is merged already: only an outcome two ranges share is left to merge (decided
+    # before joining the frames: the fingerprints are gone by the peak of memory)
+    shared = share_outcomes(prints)
+    prints.clear()
     combined = concat_events(frames, consume=True)
     frames.clear()
     release_memory()
-    frame = merge_by_request_id(combined)
+    frame = merge_by_request_id(combined) if shared else combined
     del combined
     release_memory()
     if named:

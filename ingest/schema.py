@@ -7,6 +7,7 @@ Low-cardinality text is categorical so that an event costs well under 100 bytes 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -81,11 +82,28 @@ def concat_events(frames: list[pd.DataFrame], *, consume: bool = False) -> pd.Da
             parts = [f[col].astype("category") for f in frames]
             out[col] = pd.Series(union_categoricals(parts, ignore_order=True))
         else:
-            out[col] = pd.concat([f[col] for f in frames], ignore_index=True).astype(dtype)
+            joined = pd.concat([f[col] for f in frames], ignore_index=True).astype(dtype)
+            out[col] = _one_chunk(joined) if dtype == "string" else joined
         if consume:
             for f in frames:
                 del f[col]
-    return pd.DataFrame(out)
+    # copy=False: a DataFrame made from a dict copies every column by default (the peak of
+    # joining the ranges of a 1 GB text log was twice its events because of it)
+    return pd.DataFrame(out, copy=False)
+
+
+def _one_chunk(strings: pd.Series) -> pd.Series:
+    """Arrow-backed strings in one buffer: a take (the sort by line or time) on an array of
+    dozens of chunks cost 0.1-0.5 s per million request ids, on one 0.015 s. A few chunks are
+    kept as they are: the take is as fast on them, and joining them is one more copy."""
+    array = strings.array
+    chunked = getattr(array, "_pa_array", None)
+    if chunked is None or chunked.num_chunks <= 4:
+        return strings
+    import pyarrow as pa
+
+    one = type(array)(pa.chunked_array([chunked.combine_chunks()]), dtype=array.dtype)
+    return pd.Series(one, index=strings.index, name=strings.name)
 
 
 def sort_in_place(frame: pd.DataFrame, order: npt.NDArray[np.intp]) -> pd.DataFrame:
@@ -96,7 +114,104 @@ def sort_in_place(frame: pd.DataFrame, order: npt.NDArray[np.intp]) -> pd.DataFr
     for col in list(frame.columns):
         columns[col] = frame[col].array.take(order)
         del frame[col]
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)  # the columns are new: no second copy
+
+
+#: above this many rows to slot in, in_line_order sorts instead (each slot is a slice to join)
+_MAX_SLOTS = 2_000
+
+
+def in_line_order(first: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``first`` and ``parts`` by line, as a stable sort of all of them (``first``
+    before ``parts``, ``consume``d) would order them.
+
+    ingest.pipeline joins the slow path's events (``first``: a few rows at chunk edges in a
+    plain log) with the fast lane's frames (each in line order, one after another). Slotting
+    the few rows in between slices of the lane's frames is one copy of the data; joining and
+    then sorting was three (the lane's frames, the join, the take of the sort).
+    """
+    parts = [f for f in parts if len(f)]
+    lines = first["line"].to_numpy()
+    fast_lines = np.concatenate([f["line"].to_numpy() for f in parts]) if parts else lines[:0]
+    ordered = (np.diff(lines) >= 0).all() and (np.diff(fast_lines) >= 0).all()
+    if not ordered or len(first) > _MAX_SLOTS:
+        joined = concat_events([first, *parts], consume=True)
+        return sort_in_place(joined, np.argsort(joined["line"].to_numpy(), kind="stable"))
+    # slow row j goes before the first fast row of a later line (ties: the slow row first)
+    slots = np.searchsorted(fast_lines, lines, side="left")
+    bounds = np.cumsum([0, *(len(f) for f in parts)])
+    pieces: list[Piece] = []
+    done = 0  # fast rows placed so far
+    for at, (a, b) in _runs(slots):
+        pieces.extend(_fast_pieces(bounds, done, at))
+        pieces.append((0, a, b))
+        done = at
+    pieces.extend(_fast_pieces(bounds, done, int(bounds[-1])))
+    return _join_pieces([first, *parts], pieces) if pieces else empty_events()
+
+
+#: rows start..stop-1 of frame number k
+Piece = tuple[int, int, int]
+
+
+def _runs(slots: npt.NDArray[np.intp]) -> list[tuple[int, tuple[int, int]]]:
+    """Runs of equal values of sorted ``slots``: (value, (first row, end row))."""
+    if not len(slots):
+        return []
+    starts = np.flatnonzero(np.diff(slots)) + 1
+    edges = [0, *starts.tolist(), len(slots)]
+    return [(int(slots[a]), (a, b)) for a, b in pairwise(edges)]
+
+
+def _fast_pieces(bounds: npt.NDArray[np.int64], lo: int, hi: int) -> list[Piece]:
+    """Rows lo..hi-1 of the lane's frames taken as one (frame k + 1 holds rows from
+    bounds[k]), as pieces of the frames."""
+    out = []
+    for k in range(len(bounds) - 1):
+        a, b = max(lo, int(bounds[k])), min(hi, int(bounds[k + 1]))
+        if a < b:
+            out.append((k + 1, a - int(bounds[k]), b - int(bounds[k])))
+    return out
+
+
+def _join_pieces(frames: list[pd.DataFrame], pieces: list[Piece]) -> pd.DataFrame:
+    """The pieces of ``frames`` one after the other, column by column (the frames are
+    consumed). concat_events of the pieces as frames did the same, but unioning categories
+    piece by piece costs about 1 ms a piece and column (0.1-0.2 s per 300 MB of log)."""
+    out: dict[str, Any] = {}
+    for col, dtype in EVENT_DTYPES.items():
+        arrays = [f[col].array for f in frames]
+        if dtype == "category":
+            out[col] = _join_categorical(arrays, pieces)
+        else:
+            chosen = [arrays[k][a:b] for k, a, b in pieces]
+            if all(x.dtype == chosen[0].dtype for x in chosen):
+                joined = pd.Series(type(chosen[0])._concat_same_type(chosen)).astype(dtype)
+            else:
+                joined = pd.concat([pd.Series(x) for x in chosen], ignore_index=True)
+                joined = joined.astype(dtype)
+            out[col] = _one_chunk(joined) if dtype == "string" else joined
+        del arrays
+        for f in frames:
+            del f[col]
+    return pd.DataFrame(out, copy=False)
+
+
+def _join_categorical(arrays: list[Any], pieces: list[Piece]) -> pd.Categorical:
+    """Categoricals joined piece by piece, their categories unioned as union_categoricals
+    does (in the order the pieces bring them)."""
+    cats: dict[Any, int] = {}
+    recode: dict[int, npt.NDArray[np.int64]] = {}
+    for k, _a, _b in pieces:
+        if k not in recode:
+            own = arrays[k].categories.tolist()
+            table = np.full(len(own) + 1, -1, dtype=np.int64)  # code -1 stays missing
+            table[: len(own)] = [cats.setdefault(v, len(cats)) for v in own]
+            recode[k] = table
+    codes = np.concatenate([recode[k][arrays[k].codes[a:b]] for k, a, b in pieces])
+    return pd.Categorical.from_codes(
+        codes, categories=pd.Index(list(cats), dtype="string"), validate=False
+    )
 
 
 def tidy_categories(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,12 +220,28 @@ def tidy_categories(frame: pd.DataFrame) -> pd.DataFrame:
     for col, dtype in EVENT_DTYPES.items():
         if dtype != "category":
             continue
-        s = frame[col].cat.remove_unused_categories()
-        cats = s.cat.categories
-        if len(cats) > 1 and not cats.is_monotonic_increasing:
-            s = s.cat.reorder_categories(cats.sort_values())
-        frame[col] = s
+        tidy = _tidy_categorical(frame[col].array)
+        if tidy is not None:
+            frame[col] = tidy
     return frame
+
+
+def _tidy_categorical(values: pd.Categorical) -> pd.Categorical | None:
+    """``values`` with only the categories in use, sorted; None when it is that already.
+
+    A count of the codes says which categories are used: pandas' remove_unused_categories
+    hashes every row (0.4 s for 7 columns of 4 M rows, in the parent after a parallel parse).
+    """
+    cats = values.categories
+    codes = values.codes
+    used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+    if used.all() and (len(cats) <= 1 or cats.is_monotonic_increasing):
+        return None
+    kept = np.flatnonzero(used)
+    order = np.argsort(cats[kept].to_numpy(dtype=object), kind="stable")
+    remap = np.full(len(cats) + 1, -1, dtype=np.int64)  # remap[-1]: a missing value stays so
+    remap[kept[order]] = np.arange(len(kept))
+    return pd.Categorical.from_codes(remap[codes], categories=cats[kept[order]], validate=False)
 
 
 def _fingerprints(ids: pd.Series) -> npt.NDArray[np.uint64]:
@@ -163,16 +294,53 @@ def _fingerprints(ids: pd.Series) -> npt.NDArray[np.uint64]:
     return result
 
 
-def _repeat_groups(frame: pd.DataFrame) -> npt.NDArray[np.int64] | None:
-    """For each row, the number of its (request_id, is_error) outcome when that outcome has
-    several rows, else -1; None when no outcome repeats."""
+Prints = npt.NDArray[np.uint64]
+
+
+def _distinct(ordered: Prints) -> Prints:
+    """The distinct values of a sorted array."""
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    result: Prints = ordered[keep]
+    return result
+
+
+def outcome_prints(frame: pd.DataFrame) -> Prints:
+    """The distinct fingerprints of the (request_id, is_error) outcomes of ``frame``, sorted."""
     ids = frame["request_id"]
     present = ids.notna().to_numpy()
     if not present.any():
+        return np.zeros(0, np.uint64)
+    prints = _fingerprints(ids) ^ frame["is_error"].to_numpy().astype(np.uint64)
+    return _distinct(np.sort(prints[present]))
+
+
+def share_outcomes(parts: list[Prints]) -> bool:
+    """Two of the parts (outcome_prints of frames) may have an outcome in common. The parts
+    are sorted, so sorting them together is a merge (timsort), not a sort of every row."""
+    if len(parts) < 2:
+        return False
+    joined = np.sort(np.concatenate(parts), kind="stable")
+    return bool((joined[1:] == joined[:-1]).any())
+
+
+def _repeat_groups(
+    frame: pd.DataFrame, prints_out: list[Prints] | None = None
+) -> npt.NDArray[np.int64] | None:
+    """For each row, the number of its (request_id, is_error) outcome when that outcome has
+    several rows, else -1; None when no outcome repeats. ``prints_out`` receives
+    ``outcome_prints(frame)``, found on the way."""
+    ids = frame["request_id"]
+    present = ids.notna().to_numpy()
+    if not present.any():
+        if prints_out is not None:
+            prints_out.append(np.zeros(0, np.uint64))
         return None
     prints = _fingerprints(ids) ^ frame["is_error"].to_numpy().astype(np.uint64)
     prints[~present] = 0
     ordered = np.sort(prints[present])
+    if prints_out is not None:
+        prints_out.append(_distinct(ordered))
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])  # fingerprints seen twice
     maybe = present & np.isin(prints, twice)
     if not maybe.any():
@@ -194,17 +362,22 @@ def _repeat_groups(frame: pd.DataFrame) -> npt.NDArray[np.int64] | None:
     return result
 
 
-def merge_by_request_id(frame: pd.DataFrame) -> pd.DataFrame:
+def merge_by_request_id(
+    frame: pd.DataFrame, *, prints_out: list[Prints] | None = None
+) -> pd.DataFrame:
     """One row per (request_id, is_error): the earliest mention, mentions summed, gaps filled.
 
     The same outcome can be mentioned in two parts of a file parsed apart (byte ranges in
     several processes, rows already flushed to columns while parsing a long file, or the two
     lanes of ingest.fastlane). Rows keep their order; only the repeated outcomes are touched, so
-    a big frame is copied once at most.
+    a big frame is copied once at most. ``prints_out`` receives ``outcome_prints`` of the
+    result (merging removes no outcome), for ``share_outcomes``.
     """
     if not len(frame):
+        if prints_out is not None:
+            prints_out.append(np.zeros(0, np.uint64))
         return frame
-    groups = _repeat_groups(frame)
+    groups = _repeat_groups(frame, prints_out)
     if groups is None:
         return frame
     pos = np.flatnonzero(groups >= 0)

@@ -61,3 +61,21 @@ def test_flushing_rows_to_columns_changes_nothing(
     flushed, report = load_events(str(SAMPLES / name), workers=1)
     pd.testing.assert_frame_equal(whole, flushed, check_categorical=False)
     assert report.files[0].balanced
+
+
+def test_a_range_seeks_within_itself(tmp_path: Path) -> None:
+    """sources.open_raw seeks back after sniffing: a range that could not would be read whole
+    into memory first."""
+    import io
+
+    data = bytes(range(256)) * 40
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    fh = io.BufferedReader(parallel._Range(str(path), 100, 5000), 1 << 10)
+    assert fh.read(2) == data[100:102]
+    assert fh.seek(0) == 0
+    assert fh.read() == data[100:5000]
+    fh.seek(10)
+    assert fh.read(5) == data[110:115]
+    assert fh.seek(0, io.SEEK_END) == 4900
+    assert fh.read() == b""

@@ -3,11 +3,23 @@ of strings (fingerprints of the Arrow buffers, then an exact check of the candid
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.schema import EVENT_COLUMNS, coerce_events, concat_events, merge_by_request_id
+from ingest.schema import (
+    EVENT_COLUMNS,
+    coerce_events,
+    concat_events,
+    in_line_order,
+    merge_by_request_id,
+    outcome_prints,
+    share_outcomes,
+)
 
 
 def _frame(rows: list[tuple[str | None, bool, int]]) -> pd.DataFrame:
@@ -66,3 +78,60 @@ def test_merge_matches_the_groupby_definition(
     got = merge_by_request_id(chunked).sort_values(["line", "is_error"]).reset_index(drop=True)
     want = _reference(frame)
     pd.testing.assert_frame_equal(got, want, check_categorical=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(IDS, st.booleans()), max_size=40), st.integers(1, 4))
+def test_ranges_share_an_outcome_when_one_is_in_two(
+    ids: list[tuple[str | None, bool]], parts: int
+) -> None:
+    """ingest.parallel skips the final merge when share_outcomes says no range shares an
+    outcome: it must say yes whenever one does (a false yes only costs a merge)."""
+    frame = merge_by_request_id(_frame([(r, e, k + 1) for k, (r, e) in enumerate(ids)]))
+    size = max(1, len(frame) // parts)
+    ranges = [frame.iloc[i : i + size] for i in range(0, len(frame), size)]
+    outcomes = [
+        {(r, e) for r, e in zip(f["request_id"], f["is_error"], strict=True) if not pd.isna(r)}
+        for f in ranges
+    ]
+    shared = any(a & b for k, a in enumerate(outcomes) for b in outcomes[k + 1 :])
+    prints = [outcome_prints(f) for f in ranges]
+    assert all((p[1:] > p[:-1]).all() for p in prints)  # sorted and distinct
+    # a yes without a shared outcome is a fingerprint collision (IDS has one on purpose)
+    assert share_outcomes(prints) or not shared
+    got: list[Any] = []
+    merge_by_request_id(frame, prints_out=got)
+    assert (got[0] == outcome_prints(frame)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(1, 30), max_size=12),
+    st.lists(st.lists(st.integers(1, 30), max_size=15), max_size=4),
+    st.booleans(),
+)
+def test_in_line_order_is_a_stable_sort_by_line(
+    slow: list[int], lanes: list[list[int]], shuffle_slow: bool
+) -> None:
+    """ingest.pipeline slots the slow path's rows between slices of the lane's frames: the
+    same rows in the same order as joining everything and sorting by line (stable)."""
+    fast_lines = sorted(x for lane in lanes for x in lane)
+    slow_lines = slow if shuffle_slow else sorted(slow)  # unsorted: the sorting fallback
+    cut = [0]
+    for lane in lanes:
+        cut.append(cut[-1] + len(lane))
+
+    def frames() -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+        first = _frame([(f"s{k}", k % 2 == 0, line) for k, line in enumerate(slow_lines)])
+        every = _frame([(f"f{k}", k % 3 == 0, line) for k, line in enumerate(fast_lines)])
+        parts = [every.iloc[a:b].reset_index(drop=True) for a, b in pairwise(cut)]
+        return first, parts
+
+    first, parts = frames()
+    got = in_line_order(first, parts)
+    first, parts = frames()
+    joined = concat_events([first, *parts])
+    want = joined.iloc[np.argsort(joined["line"].to_numpy(), kind="stable")]
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), want.reset_index(drop=True), check_categorical=False
+    )

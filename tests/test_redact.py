@@ -126,7 +126,7 @@ ADVERSARIAL = {
 
 def _seconds(pattern: object, text: str) -> float:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):  # the best of five: a loaded machine only ever adds time
         start = time.perf_counter()
         for _m in pattern.finditer(text):  # type: ignore[attr-defined]
             pass
@@ -137,7 +137,8 @@ def _seconds(pattern: object, text: str) -> float:
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_every_pattern_is_linear(name: str) -> None:
     pattern, unit = ADVERSARIAL[name]
-    small = unit * (40_000 // len(unit))
+    # big enough that a run takes milliseconds (microsecond timings are mostly noise)
+    small = unit * (200_000 // len(unit))
     t1 = _seconds(pattern, small)
     t2 = _seconds(pattern, small * 2)
-    assert t2 / max(t1, 1e-4) < 3, (name, t1, t2)
+    assert t2 / max(t1, 1e-3) < 3, (name, t1, t2)

@@ -12,6 +12,7 @@ import io
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from itertools import pairwise
 from multiprocessing import get_context
 from typing import IO, Any
@@ -55,8 +56,29 @@ def _is_opener(line: str) -> bool:
     return bool(line.startswith("{") or (line[:1].isdigit() and LEADING_TS.match(line)))
 
 
+def _ranges_per_worker() -> int:
+    """Ranges per process: more ranges than processes keep the load balanced."""
+    return 2
+
+
+@lru_cache(maxsize=1)
+def _attempt_words() -> tuple[str, ...]:
+    """Triggers of the formats whose lines wait to be absorbed (httpx status lines, retry
+    notices: roles ``transport`` and ``retry``)."""
+    return tuple(sorted({t for f in registry() if f.role != "detail" for t in f.triggers}))
+
+
+def _in_attempt(line: str) -> bool:
+    return any(w in line for w in _attempt_words())
+
+
 def plan_ranges(path: str, parts: int) -> list[tuple[int, int]]:
-    """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line."""
+    """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line.
+
+    Not right after a status line or a retry notice: the detail that follows one absorbs it
+    (ingest.events), and cut apart the status line would be counted as a call of its own. When
+    the scanned block offers no such place, the first opener will do.
+    """
     size = os.path.getsize(path)
     cuts = [0]
     with open(path, "rb") as fh:
@@ -64,20 +86,32 @@ def plan_ranges(path: str, parts: int) -> list[tuple[int, int]]:
             pos = size * k // parts
             fh.seek(pos)
             block = fh.read(_SCAN_BYTES)
-            offset = block.find(b"\n") + 1
-            while 0 < offset < len(block):
-                end = block.find(b"\n", offset)
-                if end == -1:
-                    break
-                line = block[offset:end].decode("utf-8", errors="replace")
-                if _is_opener(line):
-                    cut = pos + offset
-                    if cut > cuts[-1]:
-                        cuts.append(cut)
-                    break
-                offset = end + 1
+            cut = _cut_in(block)
+            if cut is not None and pos + cut > cuts[-1]:
+                cuts.append(pos + cut)
     cuts.append(size)
     return [(a, b) for a, b in pairwise(cuts) if b > a]
+
+
+def _cut_in(block: bytes) -> int | None:
+    """Offset in ``block`` of the first opener whose previous line is not part of an attempt
+    (else of the first opener; None without one)."""
+    first: int | None = None
+    previous: str | None = None  # the line before the candidate (None: cut off by the seek)
+    offset = block.find(b"\n") + 1
+    while 0 < offset < len(block):
+        end = block.find(b"\n", offset)
+        if end == -1:
+            break
+        line = block[offset:end].decode("utf-8", errors="replace")
+        if _is_opener(line):
+            if first is None:
+                first = offset
+            if previous is not None and not _in_attempt(previous):
+                return offset
+        previous = line
+        offset = end + 1
+    return first
 
 
 class _Range(io.RawIOBase):
@@ -187,7 +221,7 @@ def parse_in_parallel(
     fmt = formats[0].name if len(formats) == 1 else None
     path = src.path or src.name
     encoding, timestamped = _head(path)
-    ranges = plan_ranges(path, 2 * n)  # more ranges than processes: a balanced load
+    ranges = plan_ranges(path, _ranges_per_worker() * n)  # more ranges than processes
     ctx = get_context("spawn")  # never fork a process that may run threads (Streamlit)
     with ProcessPoolExecutor(max_workers=min(n, len(ranges)), mp_context=ctx) as pool:
         futures = [

@@ -79,3 +79,24 @@ def test_a_range_seeks_within_itself(tmp_path: Path) -> None:
     assert fh.read(5) == data[110:115]
     assert fh.seek(0, io.SEEK_END) == 4900
     assert fh.read() == b""
+
+
+def test_boundaries_do_not_split_a_retry_sequence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An httpx 429 line and the retry notice or traceback that absorbs it stay in one range:
+    cut apart, the status line was counted as a call of its own."""
+    import sys
+
+    sys.path.insert(0, str(SAMPLES.parent / "bench"))
+    from generate_logs import write_bench  # type: ignore[import-not-found]
+
+    path = write_bench(tmp_path, "openai", 4 << 20)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel, "_ranges_per_worker", lambda: 16)
+    one, _ = load_events(str(path), workers=1)
+    many, _ = load_events(str(path), workers=2)  # 32 ranges
+    assert len(many) == len(one)
+    pd.testing.assert_frame_equal(
+        one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
+    )

@@ -167,27 +167,10 @@ def _parse_range(
     encoding: str,
     timestamped: bool,
     name: str | None = None,
-) -> tuple[pd.DataFrame, FileReport, int]:
-    """Worker: parse one range; line numbers are relative to the range (the parent shifts them)."""
-    frame, report, lines, _prints = _parse_range_prints(
-        path, start, end, fmt=fmt, tz=tz, encoding=encoding, timestamped=timestamped, name=name
-    )
-    return frame, report, lines
-
-
-def _parse_range_prints(
-    path: str,
-    start: int,
-    end: int,
-    *,
-    fmt: str | None,
-    tz: str,
-    encoding: str,
-    timestamped: bool,
-    name: str | None = None,
 ) -> tuple[pd.DataFrame, FileReport, int, Prints]:
-    """_parse_range, and the range's outcome_prints: the parent merges repeated request_ids
-    only when two ranges share one, instead of fingerprinting and sorting every row again."""
+    """Worker: parse one range; line numbers are relative to the range (the parent shifts them).
+    Also returns the range's outcome_prints: the parent merges repeated request_ids only when
+    two ranges share one, instead of fingerprinting and sorting every row again."""
     from ingest.pipeline import FileParser, roomy_heap
 
     def opener() -> IO[bytes]:
@@ -226,7 +209,7 @@ def parse_in_parallel(
     with ProcessPoolExecutor(max_workers=min(n, len(ranges)), mp_context=ctx) as pool:
         futures = [
             pool.submit(
-                _parse_range_prints,
+                _parse_range,
                 path,
                 a,
                 b,

@@ -200,16 +200,7 @@ def test_the_dataset_has_what_the_rollups_must_handle(
 def test_aligned_questions_read_no_event(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a window on whole minutes the pages' aggregations never touch the events."""
     store = DatasetQuery(dataset)
-    asked: list[str] = []
-    for name in ("_rows", "_frame"):
-        original = getattr(store, name)
-
-        def spy(sql: str, params: object = (), _original: object = original) -> object:
-            asked.append(sql)
-            assert "FROM events" not in sql, sql
-            return _original(sql, params)  # type: ignore[operator]
-
-        monkeypatch.setattr(store, name, spy)
+    asked = forbid_reading_events(store, monkeypatch)
     try:
         for f in (
             Filters(),
@@ -223,14 +214,7 @@ def test_aligned_questions_read_no_event(dataset: Path, monkeypatch: pytest.Monk
                 end=DAY_START + pd.Timedelta(hours=30, minutes=59),
             ),
         ):
-            k = store.kpis(f)
-            store.errors_over_time(f, queries.choose_bucket(k.first, k.last), "Asia/Shanghai")
-            store.throttling_over_time(f, "1min", "Asia/Kolkata")
-            store.top_codes(f)
-            store.status_distribution(f)
-            store.per_model(f)
-            store.filter_options(f)
-            store.code_counts(f)
+            ask_every_page_question(store, f)
         assert asked
     finally:
         store.close()
@@ -257,3 +241,30 @@ def test_a_dataset_without_rollups_reads_the_events_until_the_next_ingest(
     assert store.rollups
     assert store.kpis() == expected
     assert len(list((dataset / "rollups").glob("ids-*.parquet"))) == 1
+
+
+def ask_every_page_question(store: DatasetQuery, f: Filters) -> None:
+    """The questions the Overview and Throttling pages ask of a dataset for filters ``f``."""
+    k = store.kpis(f)
+    store.errors_over_time(f, queries.choose_bucket(k.first, k.last), "Asia/Shanghai")
+    store.throttling_over_time(f, "1min", "Asia/Kolkata")
+    store.top_codes(f)
+    store.status_distribution(f)
+    store.per_model(f)
+    store.filter_options(f)
+    store.code_counts(f)
+
+
+def forbid_reading_events(store: DatasetQuery, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every query of ``store`` that reads the events fail; returns the SQL asked."""
+    asked: list[str] = []
+    for name in ("_rows", "_frame"):
+        original = getattr(store, name)
+
+        def spy(sql: str, params: object = (), _original: object = original) -> object:
+            asked.append(sql)
+            assert "FROM events" not in sql, sql
+            return _original(sql, params)  # type: ignore[operator]
+
+        monkeypatch.setattr(store, name, spy)
+    return asked

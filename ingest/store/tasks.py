@@ -81,7 +81,7 @@ def parse_segment(task: ParseTask) -> ParseResult:
     frames = []
     reports: list[FileReport] = []
     if task.kind == RANGE:
-        frame, report, _lines = _parse_range(
+        frame, report, _lines, _prints = _parse_range(
             task.path,
             task.start,
             task.end,

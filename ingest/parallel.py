@@ -68,16 +68,21 @@ def _attempt_words() -> tuple[str, ...]:
     return tuple(sorted({t for f in registry() if f.role != "detail" for t in f.triggers}))
 
 
-def _in_attempt(line: str) -> bool:
-    return any(w in line for w in _attempt_words())
+def _quiet(line: str) -> bool:
+    """No record after this line can be merged with it: it is not part of an attempt (a
+    status line or a retry notice waits for the detail that absorbs it) and not a failure (an
+    id-less failure merges with the same failure told again on the next record)."""
+    from ingest.pipeline import looks_like_api_event
+
+    return not any(w in line for w in _attempt_words()) and not looks_like_api_event(line)
 
 
 def plan_ranges(path: str, parts: int) -> list[tuple[int, int]]:
     """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line.
 
-    Not right after a status line or a retry notice: the detail that follows one absorbs it
-    (ingest.events), and cut apart the status line would be counted as a call of its own. When
-    the scanned block offers no such place, the first opener will do.
+    Not right after a status line, a retry notice or a failure: the record that follows one may
+    be merged with it (ingest.events), and cut apart they would be counted twice. When the
+    scanned block offers no such place, the first opener will do.
     """
     size = os.path.getsize(path)
     cuts = [0]
@@ -94,8 +99,8 @@ def plan_ranges(path: str, parts: int) -> list[tuple[int, int]]:
 
 
 def _cut_in(block: bytes) -> int | None:
-    """Offset in ``block`` of the first opener whose previous line is not part of an attempt
-    (else of the first opener; None without one)."""
+    """Offset in ``block`` of the first opener whose previous line is ``_quiet`` (else of the
+    first opener; None without one)."""
     first: int | None = None
     previous: str | None = None  # the line before the candidate (None: cut off by the seek)
     offset = block.find(b"\n") + 1
@@ -107,7 +112,7 @@ def _cut_in(block: bytes) -> int | None:
         if _is_opener(line):
             if first is None:
                 first = offset
-            if previous is not None and not _in_attempt(previous):
+            if previous is not None and _quiet(previous):
                 return offset
         previous = line
         offset = end + 1

@@ -193,8 +193,8 @@ def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
             if held is not None and held[0] <= priority:
                 continue
             value = _descend(raw, rest) if rest else raw
-            if value is None or value == "" or isinstance(value, dict | list):
-                continue
+            if value is None or value == "" or not isinstance(value, str | int | float):
+                continue  # a dict, list, set or tuple (a Python literal) is no field value
             # a bare "id" is a request id only in the compat form chatcmpl-<rid>
             if (
                 field == "request_id"

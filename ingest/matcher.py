@@ -338,7 +338,7 @@ def _dedupe_within(events: list[RawEvent]) -> list[RawEvent]:
     seen: set[tuple[Any, ...]] = set()
     out = []
     for ev in events:
-        key = (ev.get("request_id"), ev.get("code"), str(ev.get("status")), ev.get("message"))
+        key = tuple(str(ev.get(k)) for k in ("request_id", "code", "status", "message"))
         if key in seen:
             continue
         seen.add(key)

@@ -242,3 +242,18 @@ def test_kv_keys_need_a_boundary() -> None:
 
 def test_kv_message_stops_at_end_of_line() -> None:
     assert kv_pairs("message=first line,\nnext line")["message"] == "first line"
+
+
+def test_a_python_set_or_tuple_is_no_field_value() -> None:
+    """repr() bodies are Python literals: {'x'} is a set (found by the fuzzer: it crashed the
+    de-duplication of events, which hashes the fields)."""
+    from ingest import load_events
+
+    text = (
+        "openai.RateLimitError: Error code: 429 - {'error': {'merequests'}, 'code':"
+        " 'limit_requests', 'request_id': '3debb1e7-9381-4ab3-bafd-27b6a26bfef5'}\n"
+    )
+    assert fields_from_object({"error": {"x"}, "message": ("a", "b"), "code": "X"}) == {"code": "X"}
+    events, report = load_events([("set.log", text.encode())])
+    assert events["request_id"].tolist() == ["3debb1e7-9381-4ab3-bafd-27b6a26bfef5"]
+    assert report.files[0].balanced

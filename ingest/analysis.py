@@ -216,7 +216,7 @@ def _headline(spike: pd.DataFrame, factors: list[Factor]) -> Headline | None:
 
 
 def who_phrase(who: Factor) -> str:
-    """ "85% from host web-3" / "85% with key sk-…a1b2c3"."""
+    """ "85% from host web-3" / "85% with API key sk-…a1b2c3"."""
     noun = "from host" if who.column == "client_host" else "with API key"
     return f"{who.spike_share:.0%} {noun} {who.value}"
 

@@ -27,7 +27,6 @@ from ingest.redact import API_KEY, key_label
 
 #: the two fields, as raw event keys, event keys and column names
 CONTEXT_FIELDS: tuple[str, str] = ("api_key", "client_host")
-CONTEXT_COLUMNS = ("source", "line", *CONTEXT_FIELDS)
 
 #: substrings one of which a record must hold before the key=value scan runs (it costs ~10 us)
 _SCREEN = ("host", "_ip", 'ip"', "ip'", "addr", "forwarded", "pod", "key", "authorization", "sk-")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ingest.context import concat_context, only_lines
 from ingest.formats import LogFormat, get_format, registry
+from ingest.pipeline import looks_like_api_event
 from ingest.records import LEADING_TS, SAMPLE_LINES, looks_timestamped
 from ingest.report import FileReport
 from ingest.schema import (
@@ -72,8 +73,6 @@ def _quiet(line: str) -> bool:
     """No record after this line can be merged with it: it is not part of an attempt (a
     status line or a retry notice waits for the detail that absorbs it) and not a failure (an
     id-less failure merges with the same failure told again on the next record)."""
-    from ingest.pipeline import looks_like_api_event
-
     return not any(w in line for w in _attempt_words()) and not looks_like_api_event(line)
 
 

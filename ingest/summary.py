@@ -131,10 +131,9 @@ def _add_who(data: dict[str, Any], errs: pd.DataFrame, context: pd.DataFrame, to
     """Errors by API key hash and by client host, where the log names them (ingest.context)."""
     from ingest.context import CONTEXT_FIELDS, attach
 
-    named = attach(errs, context) if len(context) else None
+    named = attach(errs, context)  # null columns when the log names neither
     for col in CONTEXT_FIELDS:
-        values = named[col].dropna() if named is not None else pd.Series(dtype="string")
-        data[f"errors_by_{col}"] = dict(list(_counts(values).items())[:top])
+        data[f"errors_by_{col}"] = dict(list(_counts(named[col].dropna()).items())[:top])
 
 
 #: a dataset with more events than this gets no retry analysis (it needs every row in memory)
@@ -186,7 +185,9 @@ def summarise_dataset(
         peaks=peaks,
         top_ids=_top_ids(store.ranked_request_ids(top=top), tz),
     )
-    for col in ("api_key", "client_host"):  # ingest.store.context
+    from ingest.context import CONTEXT_FIELDS
+
+    for col in CONTEXT_FIELDS:  # ingest.store.context
         data[f"errors_by_{col}"] = store.context_counts(col, top)
     _add_analysis(data, store, tz)
     return data

@@ -11,7 +11,6 @@ re-ingesting the logs into a new dataset writes it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -28,19 +27,14 @@ def context_path(part_id: str) -> str:
 def write_context(dataset: Path, tables: list[pd.DataFrame], part_id: str) -> list[str]:
     """Write one segment's context rows; returns the relative path (none without rows)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from ingest.context import concat_context
-    from ingest.store.writer import TMP_SUFFIX
+    from ingest.context import CONTEXT_FIELDS, concat_context
+    from ingest.store.writer import write_atomically
 
     table = concat_context(tables)
     if not len(table):
         return []
     rel = context_path(part_id)
-    frame = table.astype(dict.fromkeys(("source", "api_key", "client_host"), "string"))
-    path = dataset / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")  # readers never see half
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd")
-    os.replace(tmp, path)
+    frame = table.astype(dict.fromkeys(("source", *CONTEXT_FIELDS), "string"))
+    write_atomically(pa.Table.from_pandas(frame, preserve_index=False), dataset / rel)
     return [rel]

@@ -404,19 +404,15 @@ class DatasetQuery:
         """The selected events as an events frame (small selections; exports stream them with
         ``event_batches``). ``with_context``: plus the ``api_key`` and ``client_host`` columns
         (ingest.context; null where the log names neither)."""
-        from ingest.context import CONTEXT_FIELDS
+        from ingest.context import CONTEXT_FIELDS, attach
         from ingest.store.writer import to_events
 
         sql, p = self._events_sql(filters, errors_only=errors_only)
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        if not with_context:
-            return to_events(self.con.sql(sql, params=p).to_arrow_table())
-        if not self.has_context:
+        if not (with_context and self.has_context):
             frame = to_events(self.con.sql(sql, params=p).to_arrow_table())
-            return frame.assign(
-                **{c: pd.array([None] * len(frame), dtype="string") for c in CONTEXT_FIELDS}
-            )
+            return attach(frame, None) if with_context else frame
         joined = (
             f"SELECT e.*, c.api_key, c.client_host FROM ({sql}) e "
             "LEFT JOIN context c USING (source, line) "

@@ -98,13 +98,14 @@ def write_atomically(table: pa.Table, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
+    names = set(table.column_names)  # event parts, or a side table with some of their columns
     pq.write_table(
         table,
         tmp,
         compression="zstd",
         row_group_size=1 << 20,
-        use_dictionary=list(DICTIONARY_COLUMNS),
-        column_encoding={"timestamp": "DELTA_BINARY_PACKED", "line": "DELTA_BINARY_PACKED"},
+        use_dictionary=[c for c in DICTIONARY_COLUMNS if c in names],
+        column_encoding={c: "DELTA_BINARY_PACKED" for c in ("timestamp", "line") if c in names},
     )
     os.replace(tmp, path)
 

@@ -849,7 +849,9 @@ def _pair(rows: _Rows, fast: Array, known: _Known) -> Array:
 
 
 def _held(rows: _Rows, held: set[str]) -> Array:
-    """Lines whose request_id is one of ``held``."""
+    """Lines whose request_id is one of ``held`` (usually none: then no ids are gathered)."""
+    if not held:
+        return np.zeros(len(rows.valid), dtype=bool)
     return is_in(rows.request_id.strings(np.arange(len(rows.valid))), list(held))
 
 

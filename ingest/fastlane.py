@@ -584,8 +584,16 @@ class _Chunk:
         """The bytes at ``span`` of each line in ``idx``, one row each."""
         if span.length == 0 or not len(self.buf):
             return np.zeros((len(idx), 0), dtype=np.uint8)
-        windows = np.lib.stride_tricks.sliding_window_view(self.buf, span.length)
-        return np.ascontiguousarray(windows[self.starts[idx] + span.offset])
+        # every offset of the buffer as one record of ``length`` bytes: a fancy index then
+        # copies each line's bytes with one memcpy (a sliding_window_view copied them one
+        # byte at a time, 3.5x slower)
+        cells = np.ndarray(
+            shape=(max(len(self.buf) - span.length + 1, 0),),
+            dtype=f"V{span.length}",
+            buffer=self.buf,
+            strides=(1,),
+        )
+        return cells[self.starts[idx] + span.offset].view(np.uint8).reshape(len(idx), span.length)
 
     def cut(self, idx: Array, span: Span) -> Array:
         """The bytes at ``span`` of each line in ``idx``, as a fixed-width bytes array."""

@@ -593,7 +593,8 @@ class _Chunk:
             buffer=self.buf,
             strides=(1,),
         )
-        return cells[self.starts[idx] + span.offset].view(np.uint8).reshape(len(idx), span.length)
+        rows: Array = cells[self.starts[idx] + span.offset]
+        return rows.view(np.uint8).reshape(len(idx), span.length)
 
     def cut(self, idx: Array, span: Span) -> Array:
         """The bytes at ``span`` of each line in ``idx``, as a fixed-width bytes array."""

@@ -463,8 +463,9 @@ class FastLane:
         ids, counts = np.unique(rows.outcome[events], return_counts=True)
         for k, count in zip(ids.tolist(), counts.tolist(), strict=True):
             self.report.formats[str(fmt_of[k])] += count
-        # a transport line and the success that follows it are one outcome
-        keep = events & ~(rows.kind == _K_TRANSPORT)
+        # a transport line and the success that follows it are one outcome, and so are a
+        # failed attempt's status line and the retry notice after it (the line of the first)
+        keep = events & ~((rows.kind == _K_TRANSPORT) & ~rows.claimed) & (rows.kind != _K_RETRY)
         self.frames.append(rows.frame(chunk, keep, self.source))
         if rows.context is not None:
             self.context.append(rows.context)
@@ -484,9 +485,9 @@ class FastLane:
 
 
 # ------------------------------------------------------------------------------------------------
-_K_IGNORE, _K_DETAIL, _K_TRANSPORT = 1, 2, 3  # 0: no recipe
+_K_IGNORE, _K_DETAIL, _K_TRANSPORT, _K_RETRY = 1, 2, 3, 4  # 0: no recipe
 _NO_TIME = np.iinfo(np.int64).min
-_KINDS = {"ignore": _K_IGNORE, "detail": _K_DETAIL, "transport": _K_TRANSPORT}
+_KINDS = {"ignore": _K_IGNORE, "detail": _K_DETAIL, "transport": _K_TRANSPORT, "retry": _K_RETRY}
 #: the columns a recipe decides (time, source, line and mentions come from the lane)
 _EVENT_FIELDS = (
     *(c for c in EVENT_COLUMNS if c not in ("timestamp", "source", "line", "mentions")),
@@ -617,6 +618,7 @@ class _Rows:
         self.kind = np.zeros(n, dtype=np.int8)
         self.is_error = np.zeros(n, dtype=bool)
         self.paired = np.zeros(n, dtype=bool)  # a detail that absorbs the line before it
+        self.claimed = np.zeros(n, dtype=bool)  # a failed attempt the next line retries
         self.ts = np.full(n, _NO_TIME, dtype=np.int64)  # ns UTC
         self.request_id = RequestIds(n)
         self.outcome = np.full(n, -1, dtype=np.int64)
@@ -719,11 +721,12 @@ class _Rows:
         rids = chunk.cut(idx, span)
         self.request_id.put(idx, rids, placeholder=rids == (b"0" * span.length))
 
-    def _absorb(self, idx: Array) -> None:
-        """Details at ``idx`` take in the transport line before each (events.EventCollector):
-        their empty fields come from it, and so do their line and time."""
-        t_idx = idx - 1
-        pairs = np.stack([self.outcome[idx], self.outcome[t_idx]], axis=1)
+    def _absorb(self, idx: Array, lent_idx: Array) -> None:
+        """Rows at ``idx`` take in the line at ``lent_idx`` (events.EventCollector): their empty
+        fields come from it. A detail that absorbs the transport line before it takes that
+        line's time too (its line number is the caller's); a failed attempt claimed by the
+        retry notice after it keeps its own time when it has one."""
+        pairs = np.stack([self.outcome[idx], self.outcome[lent_idx]], axis=1)
         uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
         base = len(self.outcomes)
         for own, lent in uniq.tolist():
@@ -733,12 +736,16 @@ class _Rows:
                     merged[key] = self.outcomes[lent].get(key)
             self.outcomes.append(merged)
         self.outcome[idx] = base + inverse.ravel()
-        self.model[idx] = np.where(self.model[idx] < 0, self.model[t_idx], self.model[idx])
+        self.model[idx] = np.where(self.model[idx] < 0, self.model[lent_idx], self.model[idx])
         rid = self.request_id.code
-        rid[idx] = np.where(rid[idx] < 0, rid[t_idx], rid[idx])
-        t_ts = self.ts[t_idx]
-        self.ts[idx] = np.where(t_ts != _NO_TIME, t_ts, self.ts[idx])
-        self.zone[idx] = np.where(t_ts != _NO_TIME, self.zone[t_idx], self.zone[idx])
+        rid[idx] = np.where(rid[idx] < 0, rid[lent_idx], rid[idx])
+        lent_ts = self.ts[lent_idx]
+        if bool((lent_idx < idx).all()):
+            take = lent_ts != _NO_TIME
+        else:
+            take = self.ts[idx] == _NO_TIME
+        self.ts[idx] = np.where(take, lent_ts, self.ts[idx])
+        self.zone[idx] = np.where(take, self.zone[lent_idx], self.zone[idx])
 
     def frame(self, chunk: _Chunk, keep: Array, source: str) -> pd.DataFrame:
         idx = np.flatnonzero(keep)
@@ -748,9 +755,13 @@ class _Rows:
         mentions = np.ones(len(idx), dtype=np.int32)
         paired = self.paired[idx]
         if paired.any():
-            self._absorb(idx[paired])
+            self._absorb(idx[paired], idx[paired] - 1)
             lines[paired] -= 1
             mentions[paired] = 2
+        claimed = self.claimed[idx]
+        if claimed.any():
+            self._absorb(idx[claimed], idx[claimed] + 1)
+            mentions[claimed] = 2
         # int64 minimum is NaT: the nanoseconds are the column as they are
         stamps = pd.DatetimeIndex(self.ts[idx].view("M8[ns]")).tz_localize("UTC")
         outcome = self.outcome[idx]
@@ -824,36 +835,48 @@ def _categorical(codes: Array, table: list[Any]) -> pd.Categorical:
 
 
 def _pair(rows: _Rows, fast: Array, known: _Known) -> Array:
-    """Keep a fast transport line only when the next line is the success it announces.
+    """Keep a fast transport line only when the next line is the success it announces, or
+    the retry notice of its failed attempt (which claims it: events.EventCollector).
 
     Not when that success repeats a request_id seen before (in this chunk, or ``known`` to the
     collector): the collector merges a repeated mention into the first one without letting it
-    absorb the transport line, which stays a call of its own."""
+    absorb the transport line, which stays a call of its own. A retry notice goes fast only as
+    the second line of such a pair: alone, it claims some earlier attempt."""
     n = len(fast)
     transport = fast & (rows.kind == _K_TRANSPORT)
+    retry = fast & (rows.kind == _K_RETRY)
     t_idx = np.flatnonzero(transport)
     if not len(t_idx):
-        return fast
+        return fast & ~retry
     d_idx = t_idx + 1
     inside = d_idx < n
     t_idx, d_idx = t_idx[inside], d_idx[inside]
+    rid = rows.request_id
+    t_ts, d_ts = rows.ts[t_idx], rows.ts[d_idx]
+    far = (t_ts != _NO_TIME) & (d_ts != _NO_TIME) & (np.abs(t_ts - d_ts) > WINDOW_SECONDS * 1e9)
     ok = fast[d_idx] & (rows.kind[d_idx] == _K_DETAIL)
     ok &= ~rows.is_error[d_idx] & ~rows.is_error[t_idx]
     status = rows.table("logged_status")[rows.outcome[t_idx]]
     ok &= np.array([s is not None and 200 <= s < 300 for s in status.tolist()], dtype=bool)
-    rid = rows.request_id
     ok &= (rid.code[t_idx] < 0) | (rid.code[d_idx] < 0) | rid.same(t_idx, d_idx)
-    t_ts, d_ts = rows.ts[t_idx], rows.ts[d_idx]
-    far = (t_ts != _NO_TIME) & (d_ts != _NO_TIME) & (np.abs(t_ts - d_ts) > WINDOW_SECONDS * 1e9)
     ok &= ~far
     ok &= ~_repeated(rows, d_idx, known)
-    out = fast.copy()
-    out[transport] = False
-    out[t_idx[ok]] = True
-    rows.paired[d_idx[ok]] = True
+    # without ids: an id would make the collector merge the line with an earlier mention
+    retried = fast[d_idx] & (rows.kind[d_idx] == _K_RETRY) & rows.is_error[t_idx] & ~far
+    retried &= (rid.code[t_idx] < 0) & (rid.code[d_idx] < 0)
+    out = fast & ~transport & ~retry
+    out[t_idx[ok | retried]] = True
+    out[d_idx[retried]] = True
     # a detail right after a transport line that goes the slow way may be absorbed by it
-    lonely = t_idx[~ok]
+    lonely = t_idx[~ok & ~retried]
     out[lonely + 1] = False
+    # ... and when that was the transport line of a pair, the pair goes the slow way whole
+    broken = (ok | retried) & ~out[t_idx]
+    out[d_idx[broken]] = False
+    ok &= ~broken
+    retried &= ~broken
+    rows.paired[d_idx[ok]] = True
+    rows.claimed[t_idx[retried]] = True
     return out
 
 

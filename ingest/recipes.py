@@ -55,7 +55,7 @@ class TsLayout:
 class Recipe:
     """How to turn every line of one template into its event, by position."""
 
-    role: str  # "detail", "transport" or "ignore"
+    role: str  # "detail", "transport", "retry" or "ignore"
     constants: tuple[tuple[str, Any], ...] = ()
     fields: tuple[tuple[str, Span, bool], ...] = ()  # raw key, span, value was an int
     rid: Span | None = None
@@ -97,7 +97,7 @@ def recipe_from(
 ) -> Recipe | None:
     """Spans of the raw fields, the same in both example lines, or None."""
     role = raw_a.get("role", "detail")
-    if role not in ("detail", "transport") or raw_a.get("status_from_class"):
+    if role not in ("detail", "transport", "retry") or raw_a.get("status_from_class"):
         return None
     if set(raw_a) != set(raw_b):
         return None

@@ -171,6 +171,10 @@ class _Log:
             return [
                 f'{self.ts()} INFO httpx: HTTP Request: POST {URL} "HTTP/1.1 429 Too Many Requests"'
             ]
+        if kind == "retried":  # a failed attempt and the openai SDK's notice that retries it
+            return self.lines("httpx429") + self.lines("retrying")
+        if kind == "retried_then_error":
+            return self.lines("retried") + self.lines("httpx429") + self.lines("err")
         if kind == "completion":
             return [
                 f"{self.ts()} INFO assistant.llm: completion ok id=chatcmpl-{self.rid()}"
@@ -247,6 +251,8 @@ KINDS = (
     "ok_zero_id",
     "httpx200",
     "httpx429",
+    "retried",
+    "retried_then_error",
     "pair",
     "pair_then_error",
     "completion",

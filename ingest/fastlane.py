@@ -721,11 +721,12 @@ class _Rows:
         rids = chunk.cut(idx, span)
         self.request_id.put(idx, rids, placeholder=rids == (b"0" * span.length))
 
-    def _absorb(self, idx: Array, lent_idx: Array) -> None:
+    def _absorb(self, idx: Array, lent_idx: Array, *, its_time: bool) -> None:
         """Rows at ``idx`` take in the line at ``lent_idx`` (events.EventCollector): their empty
-        fields come from it. A detail that absorbs the transport line before it takes that
-        line's time too (its line number is the caller's); a failed attempt claimed by the
-        retry notice after it keeps its own time when it has one."""
+        fields come from it. ``its_time``: the row takes the time of that line when it has one
+        (a detail absorbing the transport line before it; the caller moves its line number);
+        else only when the row has none (a failed attempt claimed by the retry notice after
+        it)."""
         pairs = np.stack([self.outcome[idx], self.outcome[lent_idx]], axis=1)
         uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
         base = len(self.outcomes)
@@ -740,10 +741,7 @@ class _Rows:
         rid = self.request_id.code
         rid[idx] = np.where(rid[idx] < 0, rid[lent_idx], rid[idx])
         lent_ts = self.ts[lent_idx]
-        if bool((lent_idx < idx).all()):
-            take = lent_ts != _NO_TIME
-        else:
-            take = self.ts[idx] == _NO_TIME
+        take = (lent_ts != _NO_TIME) if its_time else (self.ts[idx] == _NO_TIME)
         self.ts[idx] = np.where(take, lent_ts, self.ts[idx])
         self.zone[idx] = np.where(take, self.zone[lent_idx], self.zone[idx])
 
@@ -755,12 +753,12 @@ class _Rows:
         mentions = np.ones(len(idx), dtype=np.int32)
         paired = self.paired[idx]
         if paired.any():
-            self._absorb(idx[paired], idx[paired] - 1)
+            self._absorb(idx[paired], idx[paired] - 1, its_time=True)
             lines[paired] -= 1
             mentions[paired] = 2
         claimed = self.claimed[idx]
         if claimed.any():
-            self._absorb(idx[claimed], idx[claimed] + 1)
+            self._absorb(idx[claimed], idx[claimed] + 1, its_time=False)
             mentions[claimed] = 2
         # int64 minimum is NaT: the nanoseconds are the column as they are
         stamps = pd.DatetimeIndex(self.ts[idx].view("M8[ns]")).tz_localize("UTC")

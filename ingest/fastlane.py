@@ -845,7 +845,8 @@ def _pair(rows: _Rows, fast: Array, known: _Known) -> Array:
     retry = fast & (rows.kind == _K_RETRY)
     t_idx = np.flatnonzero(transport)
     if not len(t_idx):
-        return fast & ~retry
+        alone: Array = fast & ~retry
+        return alone
     d_idx = t_idx + 1
     inside = d_idx < n
     t_idx, d_idx = t_idx[inside], d_idx[inside]
@@ -862,7 +863,7 @@ def _pair(rows: _Rows, fast: Array, known: _Known) -> Array:
     # without ids: an id would make the collector merge the line with an earlier mention
     retried = fast[d_idx] & (rows.kind[d_idx] == _K_RETRY) & rows.is_error[t_idx] & ~far
     retried &= (rid.code[t_idx] < 0) & (rid.code[d_idx] < 0)
-    out = fast & ~transport & ~retry
+    out: Array = fast & ~transport & ~retry
     out[t_idx[ok | retried]] = True
     out[d_idx[retried]] = True
     # a detail right after a transport line that goes the slow way may be absorbed by it

@@ -216,8 +216,14 @@ def _kv_key_pattern() -> re.Pattern[str]:
     # the context names end a value too, in their `key=value` form only (ingest.context)
     names = {n for ns in fields_file()["context"].values() for n in ns if "." not in n}
     context = "|".join(re.escape(k) for k in sorted(names - set(keys), key=len, reverse=True))
+    # prose labels: "Status code: 429, error code: ..., Request ID: ..." (the quick-start print
+    # and the many app lines copied from it, client-log-formats.md section 1) are the snake_case
+    # aliases written as words, in any case, and only with a colon
+    spaced = sorted({k for k in keys if "_" in k and k.replace("_", "").isalpha()}, key=len)
+    labels = "|".join(r"[ ]".join(map(re.escape, k.split("_"))) for k in reversed(spaced))
     return re.compile(
-        rf"""(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[=:]|(?P<ckey>{context})=)\s*"""
+        rf"""(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[=:]|(?P<ckey>{context})="""
+        rf"""|(?i:(?P<label>{labels}))\s*:)\s*"""
     )
 
 
@@ -230,7 +236,7 @@ def kv_pairs(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     matches = list(_kv_key_pattern().finditer(text))
     for i, m in enumerate(matches):
-        key = m.group("key") or m.group("ckey")
+        key = m.group("key") or m.group("ckey") or m.group("label").lower().replace(" ", "_")
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         raw = text[m.end() : end]
         if raw[:1] and raw[:1] in "\"'":  # "" is in every string: an empty value

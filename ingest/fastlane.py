@@ -193,6 +193,9 @@ class FastLane:
         # a mention of a row without a time that the collector can still merge into goes the
         # slow way: merged there, the row takes the time of its next mention, in line order
         fast &= ~_held(rows, collector.untimed)
+        # a failure without a request_id merges with the same failure told again by the next
+        # record or the one before (EventCollector.add): the collector must see both
+        fast &= ~(rows.is_error & (rows.kind == _K_DETAIL) & (rows.request_id.code < 0))
         fast = _pair(rows, fast, collector.knows_request_ids)
         self.told.expect_questions(chunk.n - int(fast.sum()))
         emitted = np.zeros(chunk.n, dtype=bool)

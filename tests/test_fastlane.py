@@ -193,6 +193,12 @@ class _Log:
                 f"{self.ts()} ERROR app.chat: Status code: 500, error code: InternalError,"
                 " error message: An internal error has occured, please try again later."
             ]
+        if kind == "err_no_id_again":  # another statement telling the same failure: merged
+            return [
+                f"{self.ts()} WARNING app.retry: giving up. Status code: 500, error code:"
+                " InternalError, error message: An internal error has occured, please try again"
+                " later."
+            ]
         if kind == "retrying":
             return [
                 f"{self.ts()} INFO openai._base_client: Retrying request to /chat/completions in"
@@ -253,6 +259,7 @@ KINDS = (
     "httpx429",
     "retried",
     "retried_then_error",
+    "err_no_id_again",
     "pair",
     "pair_then_error",
     "completion",

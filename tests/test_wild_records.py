@@ -186,3 +186,13 @@ def test_two_different_failures_in_one_record_stay_two() -> None:
     )
     events, _ = load_events([("two.log", log.encode())])
     assert sorted(events["status_code"].tolist()) == [400, 401, 429]
+
+
+def test_agentscope_retry_warnings_are_retried_attempts_with_their_model() -> None:
+    """'Attempt 1 failed for model qwen-plus: Error code: 429 - ... Retrying in 0.1s...' joins
+    the httpx line of that attempt and names the model; the message keeps no retry text."""
+    events, _truth, _text = _wrapper("agentscope")
+    retried = events[events["model"] == "qwen-plus"].sort_values("line")
+    assert retried["status_code"].tolist() == [429, 500]
+    assert retried["mentions"].tolist() == [2, 2]
+    assert not events["message"].dropna().str.contains("Retrying").any()

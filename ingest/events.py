@@ -47,6 +47,7 @@ class _Row:
     seconds: float | None  # rough epoch seconds, for windows only
     claimed: bool = False  # a transport line already joined to a retry notice
     absorbed: bool = False
+    record: int = -1  # the first line of the record that told it (``line`` may move)
 
 
 def _rough_seconds(iso: str) -> float | None:
@@ -101,6 +102,19 @@ def _fill(dst: dict[str, Any], src: dict[str, Any]) -> None:
     for key in FILLED_FIELDS:
         if dst.get(key) is None and src.get(key) is not None:
             dst[key] = src[key]
+
+
+def _agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """No field that both name differs (status, code, request id, model; the message when
+    neither has a code)."""
+    for key in ("status_code", "code", "request_id", "model"):
+        if a.get(key) is not None and b.get(key) is not None and a[key] != b[key]:
+            return False
+    if a.get("code") is None and b.get("code") is None:
+        ma, mb = a.get("message"), b.get("message")
+        if ma and mb and ma[:80] != mb[:80]:
+            return False
+    return True
 
 
 _SECONDS_CACHE: dict[str, float | None] = {}
@@ -198,8 +212,10 @@ class EventCollector:
         ev["line"] = line
         ev["mentions"] = 1
         role = ev.get("role", "detail")
-        row = _Row(ev, role, _seconds(ev["ts"]))
+        row = _Row(ev, role, _seconds(ev["ts"]), record=line)
         rid = ev.get("request_id")
+        if not barrier and self._told_again_in_record(row, line):
+            return
         if rid is not None:
             prior = self._by_rid.get((rid, bool(ev["is_error"])))
             if prior is not None and not prior.absorbed:
@@ -265,6 +281,31 @@ class EventCollector:
             self._transports.append(row)
         if len(self.rows) >= FLUSH_ROWS:
             self._flush(line)
+
+    def _told_again_in_record(self, row: _Row, line: int) -> bool:
+        """One record telling the same outcome twice (``logger.exception("failed: %s", e)``
+        writes the error in the message and again at the end of the traceback; a wrapper's
+        re-raise adds a third copy): merged into the event the record told first. Outcomes of
+        different roles (a retry notice, a transport line) are never this; nor are two
+        mentions that disagree on status, code, request id or (without a code) message, which
+        are two failures in one record (client-log-formats.md section 6.2)."""
+        ev = row.fields
+        for prior in reversed(self.rows[-8:]):
+            if prior.record != line:
+                return False
+            pf = prior.fields
+            if prior.absorbed or prior.role != row.role or pf["is_error"] != ev["is_error"]:
+                continue
+            if not _agree(pf, ev):
+                continue
+            self._merge(prior, row)
+            rid = pf.get("request_id")
+            if rid is not None and (rid, bool(pf["is_error"])) not in self._by_rid:
+                self._by_rid[(rid, bool(pf["is_error"]))] = prior
+                if self.track_new_ids:
+                    self._new_ids.add(rid)
+            return True
+        return False
 
     def _flush(self, line: int) -> None:
         """Turn rows no merge rule can reach any more (beyond the line window) into columns.

@@ -146,61 +146,103 @@ class RecordMatcher:
         return {t for t in self._triggers if t in text}
 
     def match(self, text: str, record_ts: str | None = None) -> list[RawEvent]:
+        """The events of one record, most specific format first.
+
+        A record can tell more than one outcome: lines printed without a timestamp (``print(e)``
+        on stdout, beside a timestamped stderr log) join the record above them
+        (ingest.records), so a retry WARNING and a printed final failure can share one record
+        (client-log-formats.md sections 6.1 and 7). So a regex format claims only the text it
+        matched, and the formats after it read the rest (claimed text is blanked, offsets
+        kept). A format that reads structured bodies or key=value pairs reads the whole record
+        and ends the matching. The same failure told twice in one record (an ERROR line with
+        ``%s`` of the exception, then its traceback) is merged by ingest.events.
+        """
+        present = self.triggers_in(text)
+        if not present:
+            return []
         sites: list[ObjectSite] | None = None
         pairs: dict[str, Any] | None = None  # key=value pairs, read once per record
         fields: dict[str, Any] = {}
         lower: str | None = None
-        present = self.triggers_in(text)
-        if not present:
-            return []
+        rest = text  # the text no format has claimed yet
+        taken: list[tuple[int, int]] = []  # the spans claimed so far
+        out: list[RawEvent] = []
         for fmt, wanted in zip(self.formats, self._trigger_sets, strict=True):
             if present.isdisjoint(wanted):
                 continue
-            if fmt.guard is not None and not fmt.guard.search(text):
+            if fmt.guard is not None and not fmt.guard.search(rest):
                 continue
             if fmt.exclude_words:
                 if lower is None:
-                    lower = text.lower()
+                    lower = rest.lower()
                 if any(w in lower for w in fmt.exclude_words):
                     continue
+            claimed: list[tuple[int, int]] | None = None  # None: the whole record
             if fmt.kind == "object":
                 if sites is None:
-                    sites = find_objects(text)
-                events = self._objects(fmt, text, sites)
+                    sites = find_objects(rest)
+                events = self._objects(fmt, rest, sites)
             elif fmt.kind == "regex":
-                events = self._regex(fmt, text)
+                claimed = []
+                events = self._regex(fmt, rest, claimed, taken)
             else:
                 if pairs is None:
-                    pairs = kv_pairs(text)
+                    pairs = kv_pairs(rest)
                     fields = fields_from_object(pairs)
-                events = self._kv(fmt, text, pairs, fields)
-            if events:
-                model: str | None = None
-                head = text[:160]
-                _add_context(events, text)
-                if len(events) == 1 and not events[0].get("request_id"):
-                    _add_request_id(events[0], text)
-                for ev in events:
-                    ev["shape"] = head  # reduced to its shape only where a merge needs it
-                    if not ev.get("ts"):
-                        ev["ts"] = record_ts
-                    if not ev.get("model"):
-                        if model is None and not any(h in text for h in _MODEL_WORDS):
-                            model = ""
-                        if model is None:
-                            hint = MODEL_HINT.search(text)
-                            model = hint.group("model") if hint else ""
-                        if model:
-                            ev["model"] = model
-                return events
-        return []
+                events = self._kv(fmt, rest, pairs, fields)
+            if not events:
+                continue
+            out.extend(events)
+            if claimed is None:
+                break
+            taken.extend(claimed)
+            rest = _blank(rest, claimed)
+            present = self.triggers_in(rest)
+            if not present:
+                break
+            sites, pairs, lower = None, None, None
+        if out:
+            self._enrich(out, text, record_ts)
+        return out
+
+    def _enrich(self, events: list[RawEvent], text: str, record_ts: str | None) -> None:
+        model: str | None = None
+        head = text[:160]
+        _add_context(events, text)
+        if len(events) == 1 and not events[0].get("request_id"):
+            _add_request_id(events[0], text)
+        for ev in events:
+            ev["shape"] = head  # reduced to its shape only where a merge needs it
+            if not ev.get("ts"):
+                ev["ts"] = record_ts
+            if not ev.get("model"):
+                if model is None and not any(h in text for h in _MODEL_WORDS):
+                    model = ""
+                if model is None:
+                    hint = MODEL_HINT.search(text)
+                    model = hint.group("model") if hint else ""
+                if model:
+                    ev["model"] = model
 
     # -- per kind ------------------------------------------------------------------------------
 
-    def _regex(self, fmt: LogFormat, text: str) -> list[RawEvent]:
+    def _regex(
+        self,
+        fmt: LogFormat,
+        text: str,
+        claimed: list[tuple[int, int]] | None = None,
+        taken: list[tuple[int, int]] = [],  # noqa: B006 - read only
+    ) -> list[RawEvent]:
+        """Events of a regex format; the spans of the matches that made one go to ``claimed``.
+
+        A match that touches text an earlier format claimed (``openai.RateLimitError: `` before
+        the ``Error code: 429 - ...`` another format read) is a piece of that mention, not one
+        of its own."""
         assert fmt.pattern is not None
         out: list[RawEvent] = []
         for m in fmt.pattern.finditer(text):
+            if taken and _touches(text, m.span(), taken):
+                continue
             groups = {k: v for k, v in m.groupdict().items() if v not in (None, "")}
             if fmt.url_pattern is not None and not fmt.url_pattern.search(groups.get("url", "")):
                 continue
@@ -232,6 +274,8 @@ class RecordMatcher:
                     ev["model"] = mm.group("model")
             if _has_evidence(fmt, ev):
                 out.append(self._finish(fmt, ev, text))
+                if claimed is not None:
+                    claimed.append(m.span())
         return out
 
     def _objects(self, fmt: LogFormat, text: str, sites: list[ObjectSite]) -> list[RawEvent]:
@@ -285,6 +329,35 @@ class RecordMatcher:
             ev["success"] = True
 
         return ev
+
+
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+
+def _touches(text: str, span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    """``span`` overlaps a taken span or only whitespace lies between them."""
+    begin, end = span
+    for b, e in taken:
+        if begin < e and b < end:
+            return True
+        if e <= begin and not text[e:begin].strip():
+            return True
+        if end <= b and not text[end:b].strip():
+            return True
+    return False
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the spans blanked (newlines kept, so offsets and lines stay put)."""
+    parts = []
+    pos = 0
+    for begin, end in sorted(spans):
+        start = max(begin, pos)
+        parts.append(text[pos:start])
+        parts.append(_NOT_NEWLINE.sub(" ", text[start:end]))
+        pos = max(pos, end)
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def _add_context(events: list[RawEvent], text: str) -> None:

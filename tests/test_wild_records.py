@@ -3,7 +3,13 @@ go-openai): the request id outside the body, statuses in prose."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
 
 from ingest import load_events
 
@@ -60,3 +66,133 @@ def test_rust_option_values_are_unwrapped() -> None:
     assert events["raw_code"].tolist() == ["limit_requests"]
     assert events["code"].tolist() == ["Throttling.RateQuota"]
     assert events["status_code"].tolist() == [429]
+
+
+# ---------------------------------------------------------------------------------------------
+# Third-party wrappers, captured against the loopback fake server by the scripts in
+# tests/clients/wrappers/ (run by hand in a throwaway venv; CI does not install the wrappers).
+# Each <name>.log comes with <name>.truth.json: the server's record of every answered request.
+
+#: error events each capture must give: one per failed attempt the log shows at all. LiteLLM's
+#: own retry (num_retries) leaves nothing of the second failed attempt of the openai client
+#: inside it but LiteLLM's help banner, so 6 of its 7 failures are visible.
+WRAPPER_ERRORS = {
+    "langchain-tongyi": 9,
+    "langchain-openai": 8,
+    "litellm": 6,
+    "llama-index-dashscope": 4,
+    "qwen-agent": 6,
+    "agentscope": 5,
+}
+#: the catalogue reads the compat message "You exceeded your current requests list." as
+#: LimitRequests (tests/test_catalog.py); the compat code limit_requests is Throttling.RateQuota
+SAME_CODE = {"LimitRequests": "Throttling.RateQuota"}
+
+
+def _wrapper(name: str) -> tuple[Any, dict[str, Any], str]:
+    log = WILD / f"{name}.log"
+    truth = json.loads((WILD / f"{name}.truth.json").read_text(encoding="utf-8"))
+    events, _report = load_events(str(log))
+    return events, truth, log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(WRAPPER_ERRORS))
+def test_wrapper_capture_matches_the_server_record(name: str) -> None:
+    events, truth, text = _wrapper(name)
+    errors = events[events["is_error"]]
+    failed = [a for a in truth["answered"] if a["is_error"]]
+    succeeded = {a["request_id"] for a in truth["answered"] if not a["is_error"]}
+    # every failed attempt the log shows is one event: no mention counted twice
+    assert len(errors) == WRAPPER_ERRORS[name]
+    assert len(errors) <= len(failed)
+    # a failure whose request id the log shows has it, with the server's status and code
+    by_rid = {
+        r["request_id"]: r for r in errors.to_dict("records") if isinstance(r["request_id"], str)
+    }
+    for a in failed:
+        if a["request_id"] in text:
+            ev = by_rid[a["request_id"]]
+            assert (ev["status_code"], ev["code"]) == (a["status"], a["code"])
+    # no success became an error, and no id was given to the wrong failure
+    assert not set(by_rid) & succeeded
+    assert set(by_rid) <= {a["request_id"] for a in failed}
+    # the statuses and codes the log names are the server's, failure for failure
+    truth_status = Counter(a["status"] for a in failed)
+    got_status = Counter(s for s in errors["status_code"] if not pd.isna(s))
+    assert not got_status - truth_status
+    truth_codes = Counter(a["code"] for a in failed)
+    got_codes = Counter(SAME_CODE.get(c, c) for c in errors["code"] if not pd.isna(c))
+    assert not got_codes - truth_codes
+
+
+def test_one_failure_told_by_message_traceback_and_reraise_is_one_event() -> None:
+    """langchain-openai: logger.exception("...: %s", e) writes the error in the message, as
+    openai's exception and as LangChain's re-raise: one failure, four mentions with the httpx
+    line of the attempt."""
+    events, _truth, _text = _wrapper("langchain-openai")
+    auth = events[events["status_code"] == 401]
+    assert len(auth) == 1
+    assert auth["code"].iloc[0] == "InvalidApiKey"
+    assert auth["mentions"].iloc[0] == 4
+
+
+def test_printed_failures_glued_to_a_retry_warning_are_their_own_events() -> None:
+    """print(e) lines have no timestamp, so they join the tenacity WARNING above them in one
+    record: the retried attempt and the two printed final failures are three events, and the
+    request id printed with the 400 stays with it."""
+    events, truth, _text = _wrapper("langchain-tongyi")
+    tail = events[events["line"] >= 120].sort_values("line")
+    assert tail["format"].tolist() == ["tenacity-retry", "langchain-tongyi", "langchain-tongyi"]
+    assert tail["code"].tolist() == [
+        "Throttling.AllocationQuota",
+        "Throttling.AllocationQuota",
+        "InvalidParameter",
+    ]
+    last = truth["answered"][-1]
+    assert tail["request_id"].iloc[:2].isna().all()
+    assert tail["request_id"].iloc[2] == last["request_id"]
+
+
+def test_openai_3_retry_notices_count_the_retried_attempt() -> None:
+    """openai 3.x writes 'Retrying request in 0.01 seconds (retry 1 of 1)' (no path)."""
+    events, _truth, _text = _wrapper("litellm")
+    retries = events[events["format"] == "openai-retrying"]
+    assert len(retries) == 1
+    assert retries["is_error"].all()
+
+
+def test_the_same_failure_in_the_message_and_the_traceback_is_one_event() -> None:
+    log = (
+        "2026-11-20 10:00:01,000 ERROR app: call failed: Error code: 429 - Requests rate limit"
+        " exceeded, please try again later.\n"
+        "Traceback (most recent call last):\n"
+        '  File "app.py", line 9, in <module>\n'
+        "openai.RateLimitError: Error code: 429 - Requests rate limit exceeded, please try again"
+        " later.\n"
+        "2026-11-20 10:00:02,000 INFO app: ok\n"
+    )
+    events, _ = load_events([("told-twice.log", log.encode())])
+    assert len(events) == 1
+    assert events["mentions"].iloc[0] == 2
+    assert events["code"].iloc[0] == "Throttling.RateQuota"
+
+
+def test_two_different_failures_in_one_record_stay_two() -> None:
+    log = (
+        "2026-11-20 10:00:01,000 INFO httpx: HTTP Request: POST https://dashscope.aliyuncs.com"
+        '/compatible-mode/v1/chat/completions "HTTP/1.1 400 Bad Request"\n'
+        "LLM error: Error code: 429 - Requests rate limit exceeded, please try again later.\n"
+        "LLM error: Error code: 401 - Invalid API-key provided.\n"
+    )
+    events, _ = load_events([("two.log", log.encode())])
+    assert sorted(events["status_code"].tolist()) == [400, 401, 429]
+
+
+def test_agentscope_retry_warnings_are_retried_attempts_with_their_model() -> None:
+    """'Attempt 1 failed for model qwen-plus: Error code: 429 - ... Retrying in 0.1s...' joins
+    the httpx line of that attempt and names the model; the message keeps no retry text."""
+    events, _truth, _text = _wrapper("agentscope")
+    retried = events[events["model"] == "qwen-plus"].sort_values("line")
+    assert retried["status_code"].tolist() == [429, 500]
+    assert retried["mentions"].tolist() == [2, 2]
+    assert not events["message"].dropna().str.contains("Retrying").any()

@@ -147,7 +147,6 @@ def test_insufficient_quota_is_a_token_throttle_not_billing():
 
 NEWER_CODES = [
     "Throttling.BurstRate",
-    "LimitRequests",
     "CommodityNotPurchased",
     "PrepaidBillOverdue",
     "PostpaidBillOverdue",
@@ -182,6 +181,14 @@ NEWER_CODES = [
     "IPInfringementSuspect",
     "ClientDisconnect",
 ]
+
+
+def test_limit_requests_is_one_throttle_whichever_client_logged_it():
+    """Native LimitRequests, compat limit_requests and their message are Throttling.RateQuota."""
+    for code in ("LimitRequests", "limit_requests"):
+        assert CAT.native_code(code) == "Throttling.RateQuota"
+    entry = CAT.match_message("You exceeded your current requests list.")
+    assert entry is not None and entry.code == "Throttling.RateQuota"
 
 
 @pytest.mark.parametrize("code", NEWER_CODES)
@@ -400,7 +407,7 @@ def test_unknown_dotted_code_without_status_falls_back_to_its_family():
         ),
         ("  requests RATE limit   exceeded, please try again later. ", "Throttling.RateQuota"),
         ("Incorrect API key provided. ", "InvalidApiKey"),
-        ("You exceeded your current requests list.", "LimitRequests"),
+        ("You exceeded your current requests list.", "Throttling.RateQuota"),
         (
             "Request rate increased too quickly. To ensure system stability, please adjust your "
             "client logic to scale requests more smoothly over time.",

@@ -84,9 +84,9 @@ WRAPPER_ERRORS = {
     "qwen-agent": 6,
     "agentscope": 5,
 }
-#: the catalogue reads the compat message "You exceeded your current requests list." as
-#: LimitRequests (tests/test_catalog.py); the compat code limit_requests is Throttling.RateQuota
-SAME_CODE = {"LimitRequests": "Throttling.RateQuota"}
+#: codes the server sends that the catalogue names otherwise (none since LimitRequests became
+#: Throttling.RateQuota, as its compat code limit_requests is)
+SAME_CODE: dict[str, str] = {}
 
 
 def _wrapper(name: str) -> tuple[Any, dict[str, Any], str]:

@@ -188,7 +188,8 @@ def test_limit_requests_is_one_throttle_whichever_client_logged_it():
     for code in ("LimitRequests", "limit_requests"):
         assert CAT.native_code(code) == "Throttling.RateQuota"
     entry = CAT.match_message("You exceeded your current requests list.")
-    assert entry is not None and entry.code == "Throttling.RateQuota"
+    assert entry is not None
+    assert entry.code == "Throttling.RateQuota"
 
 
 @pytest.mark.parametrize("code", NEWER_CODES)

@@ -39,8 +39,20 @@ DEFAULT_TZ = "Asia/Shanghai"
 
 ProgressFn = Callable[[int, int], None]
 
-#: cheap substring screen before the suspect regex (most non-event lines fail it)
-_FAILURE_WORDS = ("rror", "xception", "ail", "hrottl", "enied", "nvalid", "imeout", "efused")
+#: cheap substring screen before the suspect regex (most non-event lines fail it); "fail" in
+#: its cases, not "ail": Qwen-Agent's "Available tokens: 58000" is no failure
+_FAILURE_WORDS = (
+    "rror",
+    "xception",
+    "fail",
+    "Fail",
+    "FAIL",
+    "hrottl",
+    "enied",
+    "nvalid",
+    "imeout",
+    "efused",
+)
 _SIGNALS = re.compile(
     r"(?i:dashscope|tongyi|bailian|qwen|compatible-mode|aliyuncs|status[_ ]?code|request_?id"
     r"|error code|http/1\.1 [45]\d\d)"

@@ -125,6 +125,13 @@ def test_wrapper_capture_matches_the_server_record(name: str) -> None:
     assert not got_codes - truth_codes
 
 
+def test_token_counts_are_not_suspect_lines() -> None:
+    """Qwen-Agent's "ALL tokens: 5, Available tokens: 58000" lines name qwen and hold "ail":
+    they are no failure nobody could read."""
+    _events, report = load_events(str(WILD / "qwen-agent.log"))
+    assert report.files[0].unparsed == 0
+
+
 def test_one_failure_told_by_message_traceback_and_reraise_is_one_event() -> None:
     """langchain-openai: logger.exception("...: %s", e) writes the error in the message, as
     openai's exception and as LangChain's re-raise: one failure, four mentions with the httpx

@@ -229,7 +229,9 @@ class EventCollector:
             rid is not None and self.external and self._is_external(rid, bool(ev["is_error"]))
         )
         if external:
-            pass
+            # its offset was counted with the outcome it joins (FileReport.utc_offsets), as for
+            # a mention merged here
+            ev["_told_elsewhere"] = True
         elif role == "retry":
             target = self._last_transport(row, line, unclaimed=True, want_error=True)
             if target is not None:
@@ -258,7 +260,7 @@ class EventCollector:
                         self._merge(prior, row)
                         return
             target = self._last_transport(row, line, unclaimed=True, want_error=None)
-            if target is not None and self._compatible(target.fields, ev):
+            if target is not None and self.compatible(target.fields, ev):
                 target.absorbed = True
                 self._transports.remove(target)
                 tf = target.fields
@@ -342,7 +344,7 @@ class EventCollector:
         return None
 
     @staticmethod
-    def _compatible(transport: dict[str, Any], detail: dict[str, Any]) -> bool:
+    def compatible(transport: dict[str, Any], detail: dict[str, Any]) -> bool:
         t_status = transport.get("logged_status")
         if transport.get("request_id") and detail.get("request_id"):
             return bool(transport["request_id"] == detail["request_id"])
@@ -387,7 +389,8 @@ class EventCollector:
                 )
             )
         frame = pd.DataFrame(data)
-        self.offsets.update(count_offsets(data["timestamp"]))
+        told = [ev["ts"] for ev in rows if not ev.get("_told_elsewhere")]
+        self.offsets.update(count_offsets(told if len(told) < len(rows) else data["timestamp"]))
         frame["timestamp"] = to_utc_raw(data["timestamp"], self.tz)
         return coerce_events(frame)
 

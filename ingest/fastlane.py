@@ -60,6 +60,7 @@ from ingest.records import (
     CONTINUATION,
     EXCEPTION_LINE,
     LEADING_TS,
+    MAX_RECORD_LINES,
     OPENING_CHARS,
     Record,
     RecordGrouper,
@@ -82,6 +83,9 @@ _CR = 13
 #: records.py's patterns, which RE2 accepts as they are (its \d and \w are ASCII only, so it
 #: matches a subset of what Python matches: the lane may take fewer lines, never other ones)
 _CONTINUATION_RE2 = CONTINUATION.pattern
+#: a date and time anywhere: where records.EMBEDDED_TS may open a record mid-line (more lines
+#: than it: RE2 has no look-ahead)
+_DATE_TIME_RE2 = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}"
 _EXCEPTION_RE2 = EXCEPTION_LINE.pattern
 
 
@@ -181,11 +185,13 @@ class FastLane:
         self.timestamped = grouper.timestamped
         collector.track_new_ids = True
         data = text.encode("utf-8")
-        chunk = _Chunk(data, first_line=grouper.line_no + 1)
-        if chunk.n == 0:
+        lines = _Chunk(data, first_line=grouper.line_no + 1)
+        if lines.n == 0:
             collector.remember_external(ToldIds(RequestIds(0), np.zeros(0, dtype=bool)))
             return
-        fast = self._eligible(chunk, bool(self.timestamped))
+        # from here on a "line" of the chunk is a unit: a record of one line or, in a
+        # timestamped log, of several (a traceback) whose grouping no earlier line can change
+        chunk, fast = self._eligible(lines, bool(self.timestamped))
         rows = self._rows(chunk, fast)
         self.told = ToldIds(rows.request_id, rows.is_error)
         collector.remember_external(self.told)
@@ -223,7 +229,8 @@ class FastLane:
                     continue  # the first lines now go the slow way
                 emitted[i:cut] = True
                 self._tell(rows, i, cut)
-                grouper.skip(cut - i, self._last_own_ts(chunk, i, cut, grouper))
+                skipped = int(chunk.n_lines[i:cut].sum())
+                grouper.skip(skipped, self._last_own_ts(chunk, i, cut, grouper))
                 if (rows.kind[i:cut] != _K_IGNORE).any():
                     collector.barrier()
                 i = cut
@@ -231,27 +238,55 @@ class FastLane:
 
     # -- which lines may go fast -----------------------------------------------------------------
 
-    def _eligible(self, chunk: _Chunk, timestamped: bool) -> Array:
-        """Lines that open a record whose next line opens one too (or is blank)."""
+    def _eligible(self, chunk: _Chunk, timestamped: bool) -> tuple[_Chunk, Array]:
+        """The chunk's units and which may go fast: units that open a record whose next unit
+        opens one too (a one-line record may also be followed by a blank line)."""
         import pyarrow.compute as pc
 
         lines = chunk.arrow()
         first = chunk.first_bytes()
         blank = chunk.lengths() == 0
-        if timestamped:
-            leading = np.isin(first, list(_FIRST_TS_CHARS)) & _np_mask(
-                pc.match_substring_regex(lines, self._lead)
-            )
-            opens = leading | (first == ord("{"))
-        else:
+        if not timestamped:
             cont = _np_mask(pc.match_substring_regex(lines, _CONTINUATION_RE2))
             exc = _np_mask(pc.match_substring_regex(lines, _EXCEPTION_RE2))
             opens = ~blank & ~cont & ~exc
-        next_ok = np.ones(chunk.n, dtype=bool)
-        next_ok[:-1] = opens[1:] | blank[1:]
-        next_ok[-1] = False  # the next chunk's first line is unknown
-        result: Array = opens & next_ok & ~blank
-        return result
+            next_ok = np.ones(chunk.n, dtype=bool)
+            next_ok[:-1] = opens[1:] | blank[1:]
+            next_ok[-1] = False  # the next chunk's first line is unknown
+            result: Array = opens & next_ok & ~blank
+            return chunk, result
+        leading = np.isin(first, list(_FIRST_TS_CHARS)) & _np_mask(
+            pc.match_substring_regex(lines, self._lead)
+        )
+        opens = leading | (first == ord("{"))
+        units = chunk.grouped(np.flatnonzero(~self._continues(chunk, lines, opens, blank)))
+        at = units.first_index
+        single = units.n_lines == 1
+        next_ok = np.zeros(units.n, dtype=bool)
+        next_ok[:-1] = opens[at[1:]] | (blank[at[1:]] & single[:-1])
+        # a traceback may hold blank lines: after one, only an opener surely ends it
+        whole = single | (chunk.text_ends[at] == chunk.ends[at])  # no CR inside the record
+        whole &= (units.n_lines < MAX_RECORD_LINES) & (units.lengths() <= MAX_RECORDTEMPLATE)
+        units_ok: Array = opens[at] & next_ok & whole
+        return units, units_ok
+
+    @staticmethod
+    def _continues(chunk: _Chunk, lines: Any, opens: Array, blank: Array) -> Array:
+        """Lines of a timestamped log that continue the record above, whatever came before
+        them (records.RecordGrouper: no time they could open a record with, not blank, not a
+        JSON object). A line that may not (a blank line, a CR, a date mid-line) starts a unit
+        of its own, which the lane does not take."""
+        import pyarrow.compute as pc
+
+        first = chunk.first_bytes()
+        indented = (first == ord(" ")) | (first == ord("\t"))
+        cont: Array = ~opens & ~blank & (chunk.text_ends == chunk.ends)
+        maybe = np.flatnonzero(cont & ~indented)  # EMBEDDED_TS could open a record there
+        if len(maybe):
+            dated = _np_mask(pc.match_substring_regex(lines.take(maybe), _DATE_TIME_RE2))
+            cont[maybe[dated]] = False
+        cont[0] = False  # the record above may be the last chunk's
+        return cont
 
     def _window_cut(
         self,
@@ -282,7 +317,7 @@ class FastLane:
             fast[paired - 1] = False
         waiting_any, waiting_ok = collector.waiting_transport_lines()
         if waiting_any is not None:
-            lines = chunk.first_line + np.arange(i, j)
+            lines = chunk.line_no[i:j]
             reach_any = lines <= waiting_any + WINDOW_LINES
             reach_ok = lines <= (waiting_ok if waiting_ok is not None else -1) + WINDOW_LINES
             errs = rows.is_error[i:j]
@@ -455,13 +490,14 @@ class FastLane:
     # -- output ----------------------------------------------------------------------------------
 
     def _emit(self, chunk: _Chunk, rows: _Rows, emitted: Array) -> None:
-        self.lines += int(emitted.sum())
+        n_lines = chunk.n_lines
+        self.lines += int(n_lines[emitted].sum())
         ignored = emitted & (rows.kind == _K_IGNORE)
-        self.report.ignored += int(ignored.sum())
+        self.report.ignored += int(n_lines[ignored].sum())
         events = emitted & (rows.kind != _K_IGNORE)
         if not events.any():
             return
-        self.report.lines_in_events += int(events.sum())
+        self.report.lines_in_events += int(n_lines[events].sum())
         fmt_of = rows.table("format")
         ids, counts = np.unique(rows.outcome[events], return_counts=True)
         for k, count in zip(ids.tolist(), counts.tolist(), strict=True):
@@ -527,6 +563,29 @@ class _Chunk:
         # a line's text ends before a CR that precedes its newline (records.py strips it)
         cr = (self.ends > self.starts) & (self.buf[np.maximum(self.ends - 1, 0)] == _CR)
         self.text_ends = self.ends - cr
+        self._lines_are_units()
+
+    def _lines_are_units(self) -> None:
+        self.n_lines = np.ones(self.n, dtype=np.int64)  # lines of each unit
+        self.first_index = np.arange(self.n, dtype=np.int64)  # its first line in the chunk
+        self.line_no = self.first_line + self.first_index  # its first line in the file
+
+    def grouped(self, first: Array) -> _Chunk:
+        """The same bytes as units of lines: each unit runs from a line in ``first`` (sorted,
+        starting with 0) to the line before the next one."""
+        if len(first) == self.n:
+            return self
+        units = _Chunk.__new__(_Chunk)
+        units.data, units.buf, units.first_line = self.data, self.buf, self.first_line
+        last = np.append(first[1:], self.n) - 1
+        units.n = len(first)
+        units.starts = self.starts[first]
+        units.ends = self.ends[last]
+        units.text_ends = self.text_ends[last]
+        units.n_lines = last - first + 1
+        units.first_index = first.astype(np.int64)
+        units.line_no = self.first_line + units.first_index
+        return units
 
     @classmethod
     def of(cls, texts: list[bytes]) -> _Chunk:
@@ -539,6 +598,7 @@ class _Chunk:
         chunk.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
         chunk.ends = chunk.text_ends = chunk.starts + lengths
         chunk.n = len(texts)
+        chunk._lines_are_units()
         return chunk
 
     def lengths(self) -> Array:
@@ -752,12 +812,12 @@ class _Rows:
         idx = np.flatnonzero(keep)
         if not len(idx):
             return empty_events()
-        lines = chunk.first_line + idx
+        lines = chunk.line_no[idx]
         mentions = np.ones(len(idx), dtype=np.int32)
         paired = self.paired[idx]
         if paired.any():
             self._absorb(idx[paired], idx[paired] - 1, its_time=True)
-            lines[paired] -= 1
+            lines[paired] = chunk.line_no[idx[paired] - 1]
             mentions[paired] = 2
         claimed = self.claimed[idx]
         if claimed.any():
@@ -857,9 +917,12 @@ def _pair(rows: _Rows, fast: Array, known: _Known) -> Array:
     t_ts, d_ts = rows.ts[t_idx], rows.ts[d_idx]
     far = (t_ts != _NO_TIME) & (d_ts != _NO_TIME) & (np.abs(t_ts - d_ts) > WINDOW_SECONDS * 1e9)
     ok = fast[d_idx] & (rows.kind[d_idx] == _K_DETAIL)
-    ok &= ~rows.is_error[d_idx] & ~rows.is_error[t_idx]
+    success = ~rows.is_error[d_idx] & ~rows.is_error[t_idx]
     status = rows.table("logged_status")[rows.outcome[t_idx]]
-    ok &= np.array([s is not None and 200 <= s < 300 for s in status.tolist()], dtype=bool)
+    success &= np.array([s is not None and 200 <= s < 300 for s in status.tolist()], dtype=bool)
+    # the error of a failed attempt (a traceback after its httpx line) absorbs its status line
+    # when their statuses agree (EventCollector._compatible)
+    ok &= success | (rows.is_error[d_idx] & _compatible(rows, t_idx, d_idx))
     ok &= (rid.code[t_idx] < 0) | (rid.code[d_idx] < 0) | rid.same(t_idx, d_idx)
     ok &= ~far
     ok &= ~_repeated(rows, d_idx, known)
@@ -880,6 +943,24 @@ def _pair(rows: _Rows, fast: Array, known: _Known) -> Array:
     rows.paired[d_idx[ok]] = True
     rows.claimed[t_idx[retried]] = True
     return out
+
+
+def _compatible(rows: _Rows, t_idx: Array, d_idx: Array) -> Array:
+    """For each transport line and the detail after it: the collector lets the detail absorb
+    it (decided once per pair of outcomes; the request ids are compared by the caller)."""
+    if not len(t_idx):
+        return np.zeros(0, dtype=bool)
+    pairs = np.stack([rows.outcome[t_idx], rows.outcome[d_idx]], axis=1)
+    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    verdicts = np.array(
+        [
+            t >= 0 and d >= 0 and EventCollector.compatible(rows.outcomes[t], rows.outcomes[d])
+            for t, d in uniq.tolist()
+        ],
+        dtype=bool,
+    )
+    result: Array = verdicts[inverse.ravel()]
+    return result
 
 
 def _held(rows: _Rows, held: set[str]) -> Array:

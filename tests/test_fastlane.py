@@ -215,6 +215,36 @@ class _Log:
                 " limit exceeded, please try again later.', 'type': 'limit_requests', 'param':"
                 f" None, 'code': 'limit_requests'}}, 'request_id': '{rid}'}}",
             ]
+        if kind == "traceback_after_429":  # the final attempt's status line, then its error
+            return self.lines("httpx429") + self.lines("traceback")
+        if kind == "traceback_chained":  # blank lines inside, a date in a frame, a re-raise
+            rid = self.rid()
+            return [
+                f"{self.ts()} ERROR app.chat: call failed model=qwen-max",
+                "Traceback (most recent call last):",
+                '  File "/app/chat.py", line 17, in call',
+                "    raise DashScopeError(resp)",
+                f"app.errors.DashScopeError: Request id: {rid}, Status code: 500, error code:"
+                " InternalError, error message: An internal error has occured.",
+                "",
+                "During handling of the above exception, another exception occurred:",
+                "",
+                "Traceback (most recent call last):",
+                f'  File "/app/main.py", line {self.n()}, in <module> # 2026-11-20 10:00:00',
+                "RuntimeError: summary failed",
+            ]
+        if kind == "java_trace":
+            rid = self.rid()
+            return [
+                f"{self.ts()} ERROR 1 --- [task-{self.n() % 9}] c.e.q.Chat : chat failed",
+                'com.alibaba.dashscope.exception.ApiException: {"statusCode":429,"message":'
+                f'"Requests rate limit exceeded.","code":"Throttling.RateQuota",'
+                f'"requestId":"{rid}"}}',
+                "\tat com.alibaba.dashscope.common.ResultCallback.onError(ResultCallback.java:42)",
+                f"\tat com.example.qwen.Chat.ask(Chat.java:{self.n()})",
+                "Caused by: java.io.IOException: closed",
+                "\t... 12 more",
+            ]
         if kind == "json_ok":
             return [
                 f'{{"ts":"{self.iso()}","level":"INFO","model":"{self.model()}","status_code":200,'
@@ -260,6 +290,9 @@ KINDS = (
     "retried",
     "retried_then_error",
     "err_no_id_again",
+    "traceback_after_429",
+    "traceback_chained",
+    "java_trace",
     "pair",
     "pair_then_error",
     "completion",

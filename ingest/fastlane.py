@@ -78,6 +78,7 @@ MAX_RECIPES = 20_000
 MAX_RECORDTEMPLATE = 64 << 10
 _UNSEEN: Any = object()
 _FIRST_TS_CHARS = frozenset(b"0123456789" + OPENING_CHARS.encode())
+_NEITHER_CHARS = frozenset(b"0123456789{[")
 _NEW_LINE = 10
 _CR = 13
 #: records.py's patterns, which RE2 accepts as they are (its \d and \w are ASCII only, so it
@@ -247,17 +248,25 @@ class FastLane:
         first = chunk.first_bytes()
         blank = chunk.lengths() == 0
         if not timestamped:
-            cont = _np_mask(pc.match_substring_regex(lines, _CONTINUATION_RE2))
-            exc = _np_mask(pc.match_substring_regex(lines, _EXCEPTION_RE2))
-            opens = ~blank & ~cont & ~exc
+            # a line that starts with "{", "[" or a digit (a JSON-lines log: all) can neither
+            # continue a record nor be an exception line: the patterns are not run on it
+            tried = np.flatnonzero(~blank & ~np.isin(first, list(_NEITHER_CHARS)))
+            opens = ~blank
+            if len(tried):
+                subset = lines if len(tried) == chunk.n else lines.take(tried)
+                for pattern in (_CONTINUATION_RE2, _EXCEPTION_RE2):
+                    opens[tried] &= ~_np_mask(pc.match_substring_regex(subset, pattern))
             next_ok = np.ones(chunk.n, dtype=bool)
             next_ok[:-1] = opens[1:] | blank[1:]
             next_ok[-1] = False  # the next chunk's first line is unknown
             result: Array = opens & next_ok & ~blank
             return chunk, result
-        leading = np.isin(first, list(_FIRST_TS_CHARS)) & _np_mask(
-            pc.match_substring_regex(lines, self._lead)
-        )
+        # the pattern only where the first byte can begin it (on no line of a JSON-lines log)
+        leading = np.isin(first, list(_FIRST_TS_CHARS))
+        tried = np.flatnonzero(leading)
+        if len(tried):
+            subset = lines if len(tried) == chunk.n else lines.take(tried)
+            leading[tried] = _np_mask(pc.match_substring_regex(subset, self._lead))
         opens = leading | (first == ord("{"))
         units = chunk.grouped(np.flatnonzero(~self._continues(chunk, lines, opens, blank)))
         at = units.first_index

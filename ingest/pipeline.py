@@ -13,7 +13,7 @@ import pandas as pd
 
 from ingest.catalog import load_catalogue
 from ingest.context import concat_context, only_lines
-from ingest.envelopes import Envelope
+from ingest.envelopes import Envelope, strip_terminal_codes
 from ingest.envelopes import detect as detect_envelope
 from ingest.events import EventCollector
 from ingest.fastlane import FastLane
@@ -102,7 +102,8 @@ class FileParser:
             envelope = detect_envelope(chunk)
             self.envelope = envelope
             self.report.envelope = envelope.name if envelope is not None else None
-        return chunk if self.envelope is None else self.envelope.unwrap(chunk)
+        lines = chunk if self.envelope is None else self.envelope.unwrap(chunk)
+        return strip_terminal_codes(lines)
 
     def _fast_lane(self) -> FastLane:
         return FastLane(

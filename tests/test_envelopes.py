@@ -88,3 +88,25 @@ def test_a_big_envelope_file_takes_the_fast_lane_and_gives_the_same_events(tmp_p
     path = tmp_path / "docker.log"
     path.write_text("\n".join(_wrap("docker-json", 0, ln) for ln in lines) + "\n", "utf-8")
     assert assert_same(path) > 2500  # most lines went the fast way, with the same result
+
+
+def _coloured(line: str) -> str:
+    """The line as loguru or colorlog print it on a terminal: time, level and logger coloured."""
+    if not line[:1].isdigit():
+        return f"\x1b[31m{line}\x1b[0m"
+    stamp, rest = line[:23], line[24:]
+    level, _, tail = rest.partition(" ")
+    return f"\x1b[32m{stamp}\x1b[0m \x1b[1m\x1b[31m{level}\x1b[0m \x1b[36m{tail}\x1b[0m"
+
+
+@pytest.mark.parametrize("caret", [False, True], ids=["escape", "cat -v"])
+def test_terminal_colours_are_no_part_of_the_lines(caret: bool) -> None:
+    """A log captured from a terminal (or pasted with its colour codes) parses like the plain
+    one: the codes before a timestamp hid it, and the records were not grouped."""
+    plain, _ = _frame("\n".join(LINES) + "\n")
+    text = "\n".join(_coloured(ln) for ln in LINES) + "\n"
+    if caret:
+        text = text.replace("\x1b", "^[")
+    coloured, _report = _frame(text)
+    pd.testing.assert_frame_equal(coloured, plain)
+    assert coloured["timestamp"].notna().all()

@@ -26,7 +26,7 @@ from ingest.envelopes import detect as detect_envelope
 from ingest.envelopes import strip_terminal_codes
 from ingest.formats import LogFormat, get_format, registry
 from ingest.pipeline import looks_like_api_event
-from ingest.records import LEADING_TS, SAMPLE_LINES, looks_timestamped
+from ingest.records import LEADING_TS, OPENING_CHARS, SAMPLE_LINES, looks_timestamped
 from ingest.report import FileReport
 from ingest.schema import (
     Prints,
@@ -58,7 +58,10 @@ def splittable(src: Source) -> bool:
 
 
 def _is_opener(line: str) -> bool:
-    return bool(line.startswith("{") or (line[:1].isdigit() and LEADING_TS.match(line)))
+    first = line[:1]
+    return bool(
+        first == "{" or ((first.isdigit() or first in OPENING_CHARS) and LEADING_TS.match(line))
+    )
 
 
 def _ranges_per_worker() -> int:

@@ -3,8 +3,10 @@
 Seen formats (client-log-formats.md, section 6.10): ``2025-03-28 17:40:16,632``, Dify's
 ``2024-12-27 02:26:50,448.448`` (msecs twice), loguru ``2026-05-10 18:21:52``, Spring Boot
 ``2025-11-14T21:37:32.486+08:00``, ``2026-02-06T19:08:04.327Z``, epoch seconds/milliseconds, HTTP
-dates. Naive times are read in the zone the caller gives (default Asia/Shanghai: most DashScope
-users' machines). Time-only stamps cannot be placed on a day and stay null.
+dates; BSD syslog ``Nov 20 10:00:02`` (the year inferred) and the common log format's
+``20/Nov/2026:10:00:05 +0800``. Naive times are read in the zone the caller gives (default
+Asia/Shanghai: most DashScope users' machines). Time-only stamps cannot be placed on a day and
+stay null.
 """
 
 from __future__ import annotations
@@ -54,12 +56,57 @@ def to_iso(value: Any) -> str | None:
         if tz:
             out += "+00:00" if tz in ("Z", "UTC", "GMT") else _colon(tz)
         return out
+    m = _MONTH_FIRST.match(text) or _DAY_FIRST.match(text)
+    if m:
+        return _from_month_name(m)
     if "," in text and ":" in text:
         try:
             return parsedate_to_datetime(text).isoformat()
         except (TypeError, ValueError, IndexError):
             return None
     return None
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH = "(?P<mon>" + "|".join(_MONTHS) + ")"
+#: BSD syslog "Nov 20 10:00:02" (no year) and the common log format "20/Nov/2026:10:00:05 +0800"
+_MONTH_FIRST = re.compile(rf"{_MONTH} (?P<day>[ \d]\d) (?P<time>\d{{2}}:\d{{2}}:\d{{2}}(?:\.\d+)?)")
+_DAY_FIRST = re.compile(
+    rf"(?P<day>\d{{2}})/{_MONTH}/(?P<year>\d{{4}}):(?P<time>\d{{2}}:\d{{2}}:\d{{2}})"
+    r"(?: (?P<tz>[+-]\d{4}))?"
+)
+
+
+def _from_month_name(m: re.Match[str], now: pd.Timestamp | None = None) -> str | None:
+    """ISO text of a syslog or common-log-format time. Syslog writes no year: the latest year
+    that does not put the time more than two days ahead of ``now`` (a log read in January
+    that was written in December is last year's)."""
+    month, day = _MONTHS.index(m.group("mon")) + 1, int(m.group("day"))
+    written = m.groupdict().get("year")
+    if written is not None:
+        year = int(written)
+    else:
+        horizon = (now if now is not None else pd.Timestamp.now()) + pd.Timedelta(days=2)
+        year = next(
+            (
+                y
+                for y in range(horizon.year, horizon.year - 5, -1)
+                if _day(y, month, day) <= horizon
+            ),
+            horizon.year,
+        )
+    if _day(year, month, day) == pd.Timestamp.max:
+        return None  # Feb 30
+    out = f"{year:04d}-{month:02d}-{day:02d}T{m.group('time')}"
+    tz = m.groupdict().get("tz")
+    return out + (_colon(tz) if tz else "")
+
+
+def _day(year: int, month: int, day: int) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(year=year, month=month, day=day)
+    except ValueError:
+        return pd.Timestamp.max
 
 
 def _colon(tz: str) -> str:

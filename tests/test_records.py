@@ -165,6 +165,12 @@ def test_records_inherit_the_last_timestamp() -> None:
         ("[2026-11-20 10:00:00] x", "2026-11-20 10:00:00"),
         ("INFO: 2026-11-20T10:00:00Z x", "2026-11-20T10:00:00Z"),
         ("2024-12-27 02:26:50,448.448 dify", "2024-12-27 02:26:50,448.448"),
+        # BSD syslog (/var/log/syslog, journalctl), the common log format, RFC 5424
+        ("Nov 20 10:00:02 web-7 chat[812]: x", "Nov 20 10:00:02"),
+        ("Nov  5 10:00:02 web-7 chat[812]: x", "Nov  5 10:00:02"),
+        ("20/Nov/2026:10:00:05 +0800 ERROR x", "20/Nov/2026:10:00:05 +0800"),
+        ("[20/Nov/2026:10:00:05 +0800] x", "20/Nov/2026:10:00:05 +0800"),
+        ("<27>1 2026-11-20T10:00:02.003Z web-7 chat 812 - - x", "2026-11-20T10:00:02.003Z"),
     ],
 )
 def test_leading_timestamp_forms(line: str, ts: str) -> None:
@@ -276,3 +282,16 @@ def test_a_record_that_starts_mid_line_after_streamed_text() -> None:
     records, _ = group([text])
     assert spans(records) == [(1, 1), (2, 1), (3, 1), (4, 1)]
     assert records[1].ts == "2026-11-29 05:16:46,344"
+
+
+def test_a_traceback_under_a_syslog_line_is_one_record() -> None:
+    text = (
+        "Nov 20 10:00:02 web-7 chat[812]: ERROR call failed\n"
+        "Traceback (most recent call last):\n"
+        '  File "/app/chat.py", line 42, in ask\n'
+        "openai.RateLimitError: Error code: 429 - {'error': {'code': 'limit_requests'}}\n"
+        "Nov 20 10:00:03 web-7 chat[812]: INFO ok\n"
+    )
+    for chunks in line_chunkings(text):
+        records, _ = group(chunks)
+        assert spans(records) == [(1, 4), (5, 1)]

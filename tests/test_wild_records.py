@@ -203,3 +203,22 @@ def test_agentscope_retry_warnings_are_retried_attempts_with_their_model() -> No
     assert retried["status_code"].tolist() == [429, 500]
     assert retried["mentions"].tolist() == [2, 2]
     assert not events["message"].dropna().str.contains("Retrying").any()
+
+
+def test_syslog_and_common_log_format_times_are_read() -> None:
+    """journalctl / /var/log/syslog lines carry no year (the latest year not ahead of now is
+    taken); the common log format carries its offset."""
+    from ingest.timestamps import to_iso
+
+    text = (
+        "Nov 20 10:00:02 web-7 chat[812]: Request id: 0a1b2c3d-1111-2222-3333-444455556668,"
+        " Status code: 429, error code: Throttling.RateQuota, error message: Requests rate"
+        " limit exceeded, please try again later.\n"
+        "20/Nov/2026:10:00:05 +0800 ERROR Request id: 0a1b2c3d-1111-2222-3333-44445555666c,"
+        " Status code: 401, error code: InvalidApiKey, error message: Invalid API-key provided.\n"
+    )
+    events, _report = load_events([("syslog.log", text.encode())], tz="UTC")
+    stamps = dict(zip(events["status_code"], events["timestamp"], strict=True))
+    year = to_iso("Nov 20 10:00:02")[:4]  # type: ignore[index]
+    assert stamps[429] == pd.Timestamp(f"{year}-11-20 10:00:02", tz="UTC")
+    assert stamps[401] == pd.Timestamp("2026-11-20 02:00:05", tz="UTC")

@@ -66,7 +66,7 @@ def _is_opener(line: str) -> bool:
 
 def _ranges_per_worker() -> int:
     """Ranges per process: more ranges than processes keep the load balanced."""
-    return 3
+    return 2
 
 
 @lru_cache(maxsize=1)
@@ -83,31 +83,18 @@ def _quiet(line: str) -> bool:
     return not any(w in line for w in _attempt_words()) and not looks_like_api_event(line)
 
 
-def _tapered(parts: int) -> list[int]:
-    """Range weights that shrink toward the middle of the file (3 2 1 1 2 3): the workers take
-    ranges from the front and this process from the back, so they meet on small ranges and
-    finish together (equal ranges left one of two processes idle for up to a range's time)."""
-    half = (parts + 1) // 2
-    return [half - min(k, parts - 1 - k) for k in range(parts)]
-
-
-def plan_ranges(
-    path: str, parts: int, weights: Sequence[int] | None = None
-) -> list[tuple[int, int]]:
-    """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line, of
-    about equal sizes (or in proportion to ``weights``, one per part).
+def plan_ranges(path: str, parts: int) -> list[tuple[int, int]]:
+    """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line.
 
     Not right after a status line, a retry notice or a failure: the record that follows one may
     be merged with it (ingest.events), and cut apart they would be counted twice. When the
     scanned block offers no such place, the first opener will do.
     """
     size = os.path.getsize(path)
-    shares = list(weights) if weights is not None else [1] * parts
-    bounds = [sum(shares[:k]) for k in range(1, len(shares))]
     cuts = [0]
     with open(path, "rb") as fh:
-        for bound in bounds:
-            pos = size * bound // sum(shares)
+        for k in range(1, parts):
+            pos = size * k // parts
             fh.seek(pos)
             block = fh.read(_SCAN_BYTES)
             cut = _cut_in(block)
@@ -295,8 +282,7 @@ def parse_in_parallel(
     fmt = formats[0].name if len(formats) == 1 else None
     path = src.path or src.name
     encoding, timestamped = _head(path)
-    parts = _ranges_per_worker() * n  # more ranges than processes
-    ranges = plan_ranges(path, parts, _tapered(parts))
+    ranges = plan_ranges(path, _ranges_per_worker() * n)  # more ranges than processes
     options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
     options.update(timestamped=timestamped, name=src.name)
     ctx = get_context("spawn")  # never fork a process that may run threads (Streamlit)

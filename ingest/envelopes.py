@@ -43,7 +43,8 @@ _TERMINAL_CODES = re.compile(
 
 def strip_terminal_codes(text: str) -> str:
     """``text`` without terminal escape sequences (nothing to do, and no copy, without any)."""
-    if "\x1b" not in text and "^[" not in text:
+    # one-character searches are memchr (0.07 ms per 8 MB); "^[" searched alone took 5.7 ms
+    if "\x1b" not in text and ("^" not in text or "^[[" not in text):
         return text
     return _TERMINAL_CODES.sub("", text)
 

@@ -343,7 +343,8 @@ class FastLane:
 
     def _last_own_ts(self, chunk: _Chunk, i: int, j: int, grouper: RecordGrouper) -> str | None:
         for k in range(j - 1, max(i, j - 50) - 1, -1):
-            ts = grouper.opening_ts(chunk.line(k))
+            # a unit's own time is on its first line (a date further down is not its own)
+            ts = grouper.opening_ts(chunk.line(k).split("\n", 1)[0])
             if ts is not None:
                 return ts
         return None

@@ -9,14 +9,17 @@ failures, continuation lines, repeated request ids, impossible dates, DST gaps).
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest import pipeline
 from ingest.formats import registry
 from ingest.pipeline import FileParser
 from ingest.sources import iter_sources
@@ -334,11 +337,14 @@ def _preamble(style: str, n: int, seed: int = 0) -> str:
     tz=st.sampled_from(("Asia/Shanghai", "America/New_York", "UTC")),
     seed=st.integers(0, 2**16),
     kinds=st.lists(st.tuples(st.sampled_from(KINDS), st.integers(1, 30)), min_size=1, max_size=40),
+    chunk=st.sampled_from((None, None, 4096, 20_000)),
 )
 def test_mixed_logs_parse_the_same_with_the_fast_lane(
-    tmp_path: Path, style: str, tz: str, seed: int, kinds: list[tuple[str, int]]
+    tmp_path: Path, style: str, tz: str, seed: int, kinds: list[tuple[str, int]], chunk: int | None
 ) -> None:
-    """Runs of each kind (a run repeats a statement, so the lane has templates to learn)."""
+    """Runs of each kind (a run repeats a statement, so the lane has templates to learn), read
+    in the usual 8 MB chunks or in small ones (a record, a pair, a retry sequence cut by the
+    chunk's end)."""
     log = _Log(seed + 1)
     body: list[str] = []
     for kind, run in kinds:
@@ -346,4 +352,9 @@ def test_mixed_logs_parse_the_same_with_the_fast_lane(
             body += log.lines(kind)
     path = tmp_path / f"mixed-{style}.log"
     path.write_text(_preamble(style, 450, seed) + "\n".join(body) + "\n", encoding="utf-8")
-    assert_same(path, tz=tz)
+    if chunk is None:
+        assert_same(path, tz=tz)
+        return
+    small = functools.partial(pipeline.iter_text_chunks, chunk_bytes=chunk)
+    with mock.patch.object(pipeline, "iter_text_chunks", small):
+        assert_same(path, tz=tz)

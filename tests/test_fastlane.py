@@ -340,7 +340,13 @@ def _preamble(style: str, n: int, seed: int = 0) -> str:
     chunk=st.sampled_from((None, None, 4096, 20_000)),
 )
 def test_mixed_logs_parse_the_same_with_the_fast_lane(
-    tmp_path: Path, style: str, tz: str, seed: int, kinds: list[tuple[str, int]], chunk: int | None
+    tmp_path: Path,
+    *,
+    style: str,
+    tz: str,
+    seed: int,
+    kinds: list[tuple[str, int]],
+    chunk: int | None,
 ) -> None:
     """Runs of each kind (a run repeats a statement, so the lane has templates to learn), read
     in the usual 8 MB chunks or in small ones (a record, a pair, a retry sequence cut by the

@@ -105,7 +105,67 @@ def parse_object(body: str) -> dict[str, Any] | None:
                     value = None
         if isinstance(value, dict):
             return value
+    if _JS_KEY.search(body):
+        try:
+            value = ast.literal_eval(js_literal(body))
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            value = None
+        if isinstance(value, dict):
+            return value
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Node's util.inspect (console.error(err), console.log(obj), `${obj}` never): unquoted keys,
+# single-quoted strings, null/undefined, class-name prefixes ('Headers {'), placeholders for
+# what is too deep or not data ('[Object]', '[Array]', '[Function: f]', '[Circular *1]'),
+# '[Symbol(x)]' keys. openai-node's error dump (status, headers, error, code, request_id) and
+# the AI SDK's APICallError (statusCode, responseHeaders, responseBody) are printed so
+# (client-log-formats.md section 3). Turned into a Python literal token by token.
+
+#: an unquoted key after "{" or ",": the body is no JSON and no Python literal, maybe inspect
+_JS_KEY = re.compile(r"[{,]\s*[A-Za-z_$][\w$]*:\s")
+_JS_TOKEN = re.compile(
+    r"""(?P<str>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`)"""
+    r"""|(?P<holder>\[(?:Object|Array|Circular\ \*\d{1,6}|Getter(?:/Setter)?|Setter"""
+    r"""|(?:Async)?(?:Generator)?Function(?::\ [\w$.]{1,200}|\ \(anonymous\))?"""
+    r"""|class\ [\w$]{1,200}(?:\ extends\ [\w$.]{1,200})?|Symbol\([^)\n]{0,200}\))\])"""
+    r"""|(?P<ref><ref\ \*\d{1,6}>|\.\.\.\ \d{1,12}\ more\ items?)"""
+    r"""|(?P<word>[A-Za-z_$][\w$]*)(?P<count>\(\d{1,12}\))?(?P<after>\s*[:{\[]?)"""
+    r"""|(?P<other>[^'"`A-Za-z_$\[<.]+|.)""",
+    re.DOTALL,
+)
+_JS_VALUES = {"null": "None", "undefined": "None", "true": "True", "false": "False"}
+
+
+def js_literal(body: str) -> str:
+    """A util.inspect object as a Python literal (ast.literal_eval reads the result)."""
+    out: list[str] = []
+    for m in _JS_TOKEN.finditer(body):
+        if m.group("str") is not None:
+            text = m.group("str")
+            out.append(repr(text[1:-1]) if text[0] == "`" else text)  # a template string
+        elif m.group("holder") is not None:
+            after = body[m.end() : m.end() + 1]
+            out.append(repr(m.group("holder")) if after == ":" else "None")
+        elif m.group("ref") is not None:
+            continue
+        elif m.group("word") is not None:
+            word, after = m.group("word"), m.group("after")
+            mark = after.strip()
+            if mark == ":":
+                out.append(repr(word) + after)
+            elif mark in ("{", "["):
+                out.append(after)  # 'Headers {', 'Array(2) [': the class name goes
+            elif word in _JS_VALUES:
+                out.append(_JS_VALUES[word] + after)
+            elif word in ("NaN", "Infinity"):
+                out.append("None" + after)
+            else:
+                out.append(repr(word) + after)  # a bare word: keep it as text
+        else:
+            out.append(m.group())
+    return "".join(out)
 
 
 def _candidates(body: str) -> Iterator[str]:

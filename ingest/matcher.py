@@ -59,14 +59,16 @@ def _object_matches(fmt: LogFormat, obj: dict[str, Any]) -> bool:
 
 
 class ObjectSite:
-    """A parsed structured body found in a record, with the text just before it."""
+    """A parsed structured body found in a record, with the text just before it; ``parent``:
+    the object whose string value held it (an error's ``responseBody``)."""
 
-    __slots__ = ("context", "obj", "prefix")
+    __slots__ = ("context", "obj", "parent", "prefix")
 
     def __init__(self, prefix: str, obj: dict[str, Any], context: dict[str, Any]) -> None:
         self.prefix = prefix
         self.obj = obj
         self.context = context
+        self.parent: ObjectSite | None = None
 
 
 def find_objects(text: str, depth: int = 0) -> list[ObjectSite]:
@@ -88,12 +90,23 @@ def find_objects(text: str, depth: int = 0) -> list[ObjectSite]:
     for begin, end in balanced_objects(text):
         obj = parse_object(text[begin:end])
         if obj is None:
+            if depth < MAX_NESTING and "{" in text[begin + 1 : end - 1]:
+                # an object no parser reads whole may hold readable ones: Node's util.inspect
+                # of an AI SDK RetryError lists each attempt's error, stack and all, in
+                # `errors: [...]` (client-log-formats.md section 3)
+                inner_sites = find_objects(text[begin + 1 : end - 1], depth + 1)
+                if any(fields_from_object(s.obj) for s in inner_sites):
+                    sites.extend(inner_sites)
+                    continue
             obj = _loose_object(text[begin:end])
             if not obj:
                 continue
         prefix = text[max(0, begin - PREFIX_WINDOW) : begin]
-        sites.extend(_nested_sites(obj, depth))
-        sites.append(ObjectSite(prefix, obj, {}))
+        site = ObjectSite(prefix, obj, {})
+        for inner in _nested_sites(obj, depth):
+            inner.parent = site
+            sites.append(inner)
+        sites.append(site)
     if not sites and depth < MAX_NESTING and '\\"' in text:
         # JSON escaped inside a JSON string or a proxy's message: unescape and look again
         return find_objects(text.replace('\\\\"', '\\"').replace('\\"', '"'), depth + 1)
@@ -280,8 +293,9 @@ class RecordMatcher:
 
     def _objects(self, fmt: LogFormat, text: str, sites: list[ObjectSite]) -> list[RawEvent]:
         out: list[RawEvent] = []
+        told: set[int] = set()  # sites whose body (a string value) already made an event
         for site in sites:
-            if not _object_matches(fmt, site.obj):
+            if id(site) in told or not _object_matches(fmt, site.obj):
                 continue
             ev: RawEvent = {}
             if fmt.prefix is not None:
@@ -298,8 +312,14 @@ class RecordMatcher:
             for key in ("model", "timestamp", *CONTEXT_FIELDS):
                 if key in site.context and (key if key != "timestamp" else "ts") not in ev:
                     ev[key if key != "timestamp" else "ts"] = site.context[key]
+            if site.parent is not None and "status" not in ev and "status" in site.context:
+                # a response body held as a string by the error that carries its HTTP status
+                # (the AI SDK's {statusCode, responseBody: '{"error": ...}'}): one outcome
+                ev["status"] = site.context["status"]
             if _has_evidence(fmt, ev):
                 out.append(self._finish(fmt, ev, text))
+                if site.parent is not None:
+                    told.add(id(site.parent))
         return _dedupe_within(out)
 
     def _kv(

@@ -40,7 +40,11 @@ CONTINUATION = re.compile(
     r"^(?:[ \t]|Traceback \(most recent call last\)|During handling of the above|"
     r"The above exception was|Caused by:|Suppressed:|\.\.\. \d+ (?:more|common)|"
     # the Chinese quick-start prints one field per line (client-log-formats.md section 1)
-    r"(?:HTTP返回码|错误码|错误信息)[：:])"
+    r"(?:HTTP返回码|错误码|错误信息)[：:]|"
+    # the "}" that closes an object opened above: Node's util.inspect of an error prints the
+    # stack, then " {" after the last frame, the properties indented, and "}" at column 0
+    # (console.error(err) of openai-node, the AI SDK; client-log-formats.md section 3)
+    r"\}[\]}),;]*[ \t]*$)"
 )
 #: the last line of a Python traceback or a Java exception header after a stack
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.$]*(?:Error|Exception|Failure|Exit|Warning)\b")

@@ -83,6 +83,13 @@ WRAPPER_ERRORS = {
     "llama-index-dashscope": 4,
     "qwen-agent": 6,
     "agentscope": 5,
+    # Node clients (tests/clients/wrappers/node/): the SDKs' silent retries leave nothing
+    "node-openai-v4": 8,  # 11 failed: one 429 and two 500s retried by openai-node unseen
+    "node-openai": 8,  # the same script on openai-node 7.x (Headers object, requestID)
+    "node-ai-sdk": 8,  # 10 failed: two 429s retried by the AI SDK before an answer
+    # 6 failed: ChatAlibabaTongyi's new Error(body.message) is the message alone, and the
+    # 'Range of input length ...' one names nothing an API failure could be told by
+    "node-langchain": 4,
 }
 #: codes the server sends that the catalogue names otherwise (none since LimitRequests became
 #: Throttling.RateQuota, as its compat code limit_requests is)
@@ -222,3 +229,76 @@ def test_syslog_and_common_log_format_times_are_read() -> None:
     year = to_iso("Nov 20 10:00:02")[:4]  # type: ignore[index]
     assert stamps[429] == pd.Timestamp(f"{year}-11-20 10:00:02", tz="UTC")
     assert stamps[401] == pd.Timestamp("2026-11-20 02:00:05", tz="UTC")
+
+
+# ---------------------------------------------------------------------------------------------
+# Node clients: util.inspect dumps, pino's err, the AI SDK's RetryError
+
+
+def test_a_node_error_line_and_its_inspect_dump_are_one_event_with_the_request_id() -> None:
+    """console.error(err) of openai-node: 'AuthenticationError: 401 ...', the stack, then the
+    error's properties from ' {' after the last frame to '}' at column 0 (request_id or
+    requestID, headers['x-request-id'], error.code): one record, one event, two mentions."""
+    for name in ("node-openai-v4", "node-openai"):
+        events, truth, _text = _wrapper(name)
+        auth = events[events["line"] == 4]
+        assert len(auth) == 1
+        rid = next(a["request_id"] for a in truth["answered"] if a["status"] == 401)
+        assert auth["request_id"].iloc[0] == rid
+        assert auth["code"].iloc[0] == "InvalidApiKey"
+        assert auth["mentions"].iloc[0] == 2
+
+
+def test_pino_err_and_winston_keys_are_read() -> None:
+    """pino nests the error under "err" (err.status, err.error.code, err.requestID);
+    openai-node 5+ headers are a Headers object that JSON writes as {}."""
+    events, truth, _text = _wrapper("node-openai")
+    by_line = events.set_index("line")
+    rid500 = next(a["request_id"] for a in reversed(truth["answered"]) if a["status"] == 500)
+    assert by_line.loc[65, "request_id"] == rid500
+    assert (by_line.loc[65, "status_code"], by_line.loc[65, "code"]) == (500, "InternalError")
+    assert by_line.loc[67, "code"] == "Throttling.RateQuota"
+    assert by_line.loc[68, "code"] == "Arrearage"  # '400 <message>', a DashScope doc link
+
+
+def test_an_ai_sdk_retry_error_is_one_event_per_attempt() -> None:
+    """AI_RetryError prints every attempt's APICallError in errors: [...] (responseHeaders
+    collapsed to [Object]; the id is in responseBody) and the last again as lastError."""
+    events, truth, _text = _wrapper("node-ai-sdk")
+    retry = events[events["line"] == 58]
+    rids = [a["request_id"] for a in truth["answered"] if a["status"] == 500]
+    assert sorted(retry["request_id"]) == sorted(rids)
+    assert set(retry["status_code"]) == {500}
+    assert set(retry["code"]) == {"InternalError"}
+
+
+def test_a_native_body_printed_by_node_is_an_event() -> None:
+    """The npm 'dashscope' package returns the body whatever the status: console.log(result)
+    prints { code: '...', message: '...', request_id: '...' }. The body pino nests under an
+    app's own key ("result") is not read yet."""
+    events, truth, _text = _wrapper("node-dashscope")
+    errors = events[events["is_error"]]
+    failed = {a["request_id"]: a for a in truth["answered"] if a["is_error"]}
+    assert len(errors) == 3
+    for ev in errors.to_dict("records"):
+        assert ev["code"] == failed[ev["request_id"]]["code"]
+    assert not events[~events["is_error"]]["request_id"].isin(list(failed)).any()
+
+
+def test_util_inspect_literals_parse() -> None:
+    from ingest.extract import parse_object
+
+    body = (
+        "{\n  status: 429,\n  headers: Headers { 'x-request-id': 'abc' },\n  cause: undefined,"
+        "\n  data: [Object],\n  list: Array(2) [ 1, 2 ],\n  ok: false,\n"
+        "  [Symbol(vercel.ai.error)]: true\n}"
+    )
+    assert parse_object(body) == {
+        "status": 429,
+        "headers": {"x-request-id": "abc"},
+        "cause": None,
+        "data": None,
+        "list": [1, 2],
+        "ok": False,
+        "[Symbol(vercel.ai.error)]": True,
+    }

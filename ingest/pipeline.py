@@ -94,6 +94,7 @@ class FileParser:
         self.prints: list[Prints] = []
         self.envelope: Envelope | None = None  # docker / CRI / SLS ... around the lines
         self._envelope_decided = False
+        self._carets: bool | None = None  # the file shows colour codes as ^[[ (decided once)
 
     def unwrap(self, chunk: str) -> str:
         """The application's lines of ``chunk`` (ingest.envelopes; decided on the first one)."""
@@ -103,7 +104,9 @@ class FileParser:
             self.envelope = envelope
             self.report.envelope = envelope.name if envelope is not None else None
         lines = chunk if self.envelope is None else self.envelope.unwrap(chunk)
-        return strip_terminal_codes(lines)
+        if self._carets is None:  # colour codes shown as ^[[31m: pasted so throughout or never
+            self._carets = "^[[" in lines
+        return strip_terminal_codes(lines, carets=self._carets)
 
     def _fast_lane(self) -> FastLane:
         return FastLane(

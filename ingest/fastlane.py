@@ -746,8 +746,8 @@ class _Rows:
             texts, inverse = ["Z"], np.zeros(len(idx), dtype=np.int64)
         else:
             cut = chunk.cut(idx, Span(layout.zone, len(layout.zone_kind)))
-            uniq, inverse = np.unique(cut, return_inverse=True)
-            texts = [u.decode("ascii", "replace") for u in uniq.tolist()]
+            uniq, inverse, _firsts = _factorize(cut)
+            texts = [u.decode("ascii", "replace") for u in uniq]
         base = len(self.zones)
         self.zones.extend(normal_offset(t) for t in texts)
         self.zone[idx] = base + inverse
@@ -768,7 +768,7 @@ class _Rows:
         if blocks and sum(b.shape[1] for b in blocks):
             joined = np.hstack(blocks)
             keys = joined.view(f"S{joined.shape[1]}").ravel()
-            _u, firsts, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            _u, inverse, firsts = _factorize(keys)
         else:
             inverse = np.zeros(len(idx), dtype=np.int64)
             firsts = np.zeros(1, dtype=np.int64)
@@ -784,9 +784,9 @@ class _Rows:
         self.is_error[idx] = np.array(errors, dtype=bool)[inverse]
 
     def _models(self, chunk: _Chunk, idx: Array, span: Span) -> None:
-        uniq, inv = np.unique(chunk.cut(idx, span), return_inverse=True)
+        uniq, inv, _firsts = _factorize(chunk.cut(idx, span))
         base = len(self.models)
-        for m in uniq.tolist():
+        for m in uniq:
             self.models.append(clean_fields({"model": m.decode("utf-8")}, ("model",))["model"])
         self.model[idx] = base + inv
 
@@ -874,6 +874,24 @@ class _Rows:
             return None
         keys, hosts = self.table("api_key"), self.table("client_host")
         return context_table(source, lines[at], keys[outcome[at]], hosts[outcome[at]])
+
+
+def _factorize(keys: Array) -> tuple[list[bytes], Array, Array]:
+    """The distinct values of a fixed-width bytes array (numpy "S<n>"), the number of each
+    value's entry, and each entry's first position: a hash table (Arrow's dictionary_encode)
+    where np.unique sorted the strings, 1.8x slower on a chunk's models or outcomes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    width = keys.dtype.itemsize
+    fixed = np.ascontiguousarray(keys)
+    arr = pa.Array.from_buffers(pa.binary(width), len(fixed), [None, pa.py_buffer(fixed)])
+    enc = pc.dictionary_encode(arr)
+    inverse = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    distinct = [v.rstrip(b"\0") for v in enc.dictionary.to_pylist()]  # as numpy's S reads
+    firsts = np.zeros(len(distinct), dtype=np.int64)
+    firsts[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # the earliest is written last
+    return distinct, inverse, firsts
 
 
 def _masked(table: Array, codes: Array, dtype: str) -> Any:

@@ -69,6 +69,16 @@ def _ranges_per_worker() -> int:
     return 2
 
 
+def _shares(parts: int) -> list[int]:
+    """Range sizes: this process's two (at the back of the file) a fifth bigger. It starts
+    0.4 s before a spawned worker has imported pandas, and its results need no trip through a
+    file; with equal ranges it waited for the worker at the end (1 GB text, 2 processes:
+    4.5-4.9 s equal, 4.4-4.7 s so, alternating runs)."""
+    if parts <= 2:
+        return [1] * parts
+    return [5] * (parts - 2) + [6, 6]
+
+
 @lru_cache(maxsize=1)
 def _attempt_words() -> tuple[str, ...]:
     """Triggers of the formats whose lines wait to be absorbed (httpx status lines, retry
@@ -83,18 +93,22 @@ def _quiet(line: str) -> bool:
     return not any(w in line for w in _attempt_words()) and not looks_like_api_event(line)
 
 
-def plan_ranges(path: str, parts: int) -> list[tuple[int, int]]:
-    """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line.
+def plan_ranges(
+    path: str, parts: int, weights: Sequence[int] | None = None
+) -> list[tuple[int, int]]:
+    """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line: about
+    equal, or in proportion to ``weights`` (one per range).
 
     Not right after a status line, a retry notice or a failure: the record that follows one may
     be merged with it (ingest.events), and cut apart they would be counted twice. When the
     scanned block offers no such place, the first opener will do.
     """
     size = os.path.getsize(path)
+    shares = list(weights) if weights is not None else [1] * parts
     cuts = [0]
     with open(path, "rb") as fh:
-        for k in range(1, parts):
-            pos = size * k // parts
+        for k in range(1, len(shares)):
+            pos = size * sum(shares[:k]) // sum(shares)
             fh.seek(pos)
             block = fh.read(_SCAN_BYTES)
             cut = _cut_in(block)
@@ -290,7 +304,8 @@ def parse_in_parallel(
     fmt = formats[0].name if len(formats) == 1 else None
     path = src.path or src.name
     encoding, timestamped = _head(path)
-    ranges = plan_ranges(path, _ranges_per_worker() * n)  # more ranges than processes
+    parts = _ranges_per_worker() * n  # more ranges than processes
+    ranges = plan_ranges(path, parts, _shares(parts))
     options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
     options.update(timestamped=timestamped, name=src.name)
     ctx = get_context("spawn")  # never fork a process that may run threads (Streamlit)

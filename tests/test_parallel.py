@@ -100,3 +100,18 @@ def test_boundaries_do_not_split_a_retry_sequence(
     pd.testing.assert_frame_equal(
         one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
     )
+
+
+def test_results_go_through_the_temporary_directory_when_shared_memory_is_small(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A container's /dev/shm is often 64 MB: the workers' results then take the disk."""
+    assert parallel._spool_dir(1 << 60) is None
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel, "_spool_dir", lambda size: None)
+    path = SAMPLES / "openai_compat.log"
+    one, _ = load_events(str(path), workers=1)
+    many, _ = load_events(str(path), workers=2)
+    pd.testing.assert_frame_equal(
+        one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
+    )

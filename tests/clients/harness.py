@@ -128,6 +128,36 @@ def save_captured(run: AppRun, dest: Path = CAPTURED) -> None:
     (dest / f"{run.spec.name}.truth.json").write_text(dump_truth(run.truth()), encoding="utf-8")
 
 
+def wrapper_truth(
+    name: str, script: str, versions: dict[str, str], notes: str, answered: list[Answered]
+) -> dict[str, Any]:
+    """The truth file of a wrapper-library capture (tests/clients/wrappers: Python and Node)."""
+    return {
+        "library": name,
+        "script": script,
+        "log_timezone": "Asia/Shanghai",
+        "versions": versions,
+        "notes": notes,
+        "failed_requests": sum(a.is_error for a in answered),
+        "answered": [
+            {
+                "request_id": a.request_id,
+                "status": a.status,
+                "http_status": a.http_status,
+                "code": a.code,
+                "wire_code": a.wire_code,
+                "streamed": a.streamed,
+                "mid_stream": a.mid_stream,
+                "is_error": a.is_error,
+                "model": a.model,
+                "path": a.path,
+                "time_utc": datetime.fromtimestamp(a.time, UTC).isoformat(timespec="milliseconds"),
+            }
+            for a in answered
+        ],
+    }
+
+
 def dump_truth(truth: dict[str, Any]) -> str:
     """JSON with one line per call / answered request (readable diffs, small files)."""
     lines = ["{"]

@@ -18,7 +18,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from tests.clients.fake_dashscope import FakeDashScope, Outcome  # noqa: E402
-from tests.clients.harness import dump_truth  # noqa: E402
+from tests.clients.harness import dump_truth, wrapper_truth  # noqa: E402
 
 WILD = ROOT / "tests" / "data" / "wild"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -75,30 +74,13 @@ def capture(
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
         answered = list(server.answered)
-    truth: dict[str, Any] = {
-        "library": name,
-        "script": f"tests/clients/wrappers/{Path(sys.argv[0]).name}",
-        "log_timezone": "Asia/Shanghai",
-        "versions": versions(*packages),
-        "notes": notes,
-        "failed_requests": sum(a.is_error for a in answered),
-        "answered": [
-            {
-                "request_id": a.request_id,
-                "status": a.status,
-                "http_status": a.http_status,
-                "code": a.code,
-                "wire_code": a.wire_code,
-                "streamed": a.streamed,
-                "mid_stream": a.mid_stream,
-                "is_error": a.is_error,
-                "model": a.model,
-                "path": a.path,
-                "time_utc": datetime.fromtimestamp(a.time, UTC).isoformat(timespec="milliseconds"),
-            }
-            for a in answered
-        ],
-    }
+    truth = wrapper_truth(
+        name,
+        f"tests/clients/wrappers/{Path(sys.argv[0]).name}",
+        versions(*packages),
+        notes,
+        answered,
+    )
     (args.out / f"{name}.truth.json").write_text(dump_truth(truth), encoding="utf-8")
     print(f"{log_path}: {len(answered)} requests, {truth['failed_requests']} failed")
 

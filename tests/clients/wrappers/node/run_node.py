@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(ROOT))
 
 from tests.clients.fake_dashscope import FakeDashScope, Outcome  # noqa: E402
-from tests.clients.harness import dump_truth  # noqa: E402
+from tests.clients.harness import dump_truth, wrapper_truth  # noqa: E402
 
 WILD = ROOT / "tests" / "data" / "wild"
 
@@ -109,30 +108,7 @@ def main() -> None:
         for line in script_path.read_text(encoding="utf-8").splitlines()
         if line.startswith("// notes:")
     )
-    truth: dict[str, Any] = {
-        "library": name,
-        "script": str(script_path.relative_to(ROOT)),
-        "log_timezone": "Asia/Shanghai",
-        "versions": versions,
-        "notes": notes,
-        "failed_requests": sum(a.is_error for a in answered),
-        "answered": [
-            {
-                "request_id": a.request_id,
-                "status": a.status,
-                "http_status": a.http_status,
-                "code": a.code,
-                "wire_code": a.wire_code,
-                "streamed": a.streamed,
-                "mid_stream": a.mid_stream,
-                "is_error": a.is_error,
-                "model": a.model,
-                "path": a.path,
-                "time_utc": datetime.fromtimestamp(a.time, UTC).isoformat(timespec="milliseconds"),
-            }
-            for a in answered
-        ],
-    }
+    truth = wrapper_truth(name, str(script_path.relative_to(ROOT)), versions, notes, answered)
     (WILD / f"{name}.truth.json").write_text(dump_truth(truth), encoding="utf-8")
     print(
         f"{log_path}: rc={proc.returncode}, {len(answered)} requests, "

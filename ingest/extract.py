@@ -307,7 +307,8 @@ def kv_pairs(text: str) -> dict[str, str]:
             val = raw.split("\n", 1)[0].rstrip().rstrip(",;|}]").rstrip()
             if key not in ("message", "msg", "error_message", "errorMessage", "error_msg"):
                 val = val.split()[0] if val.split() else ""
-                val = val.rstrip(",;|)}]")
+                # nor the quote of a string it stands in ('"message": "ok model=qwen-plus"')
+                val = val.rstrip(",;|)}]\"'")
         if key not in out and val:
             out[key] = val
     return out

@@ -242,8 +242,6 @@ class FastLane:
     def _eligible(self, chunk: _Chunk, timestamped: bool) -> tuple[_Chunk, Array]:
         """The chunk's units and which may go fast: units that open a record whose next unit
         opens one too (a one-line record may also be followed by a blank line)."""
-        import pyarrow.compute as pc
-
         lines = chunk.arrow()
         first = chunk.first_bytes()
         blank = chunk.lengths() == 0
@@ -252,10 +250,8 @@ class FastLane:
             # continue a record nor be an exception line: the patterns are not run on it
             tried = np.flatnonzero(~blank & ~np.isin(first, list(_NEITHER_CHARS)))
             opens = ~blank
-            if len(tried):
-                subset = lines if len(tried) == chunk.n else lines.take(tried)
-                for pattern in (_CONTINUATION_RE2, _EXCEPTION_RE2):
-                    opens[tried] &= ~_np_mask(pc.match_substring_regex(subset, pattern))
+            for pattern in (_CONTINUATION_RE2, _EXCEPTION_RE2):
+                opens[tried] &= ~_matches(lines, tried, pattern)
             next_ok = np.ones(chunk.n, dtype=bool)
             next_ok[:-1] = opens[1:] | blank[1:]
             next_ok[-1] = False  # the next chunk's first line is unknown
@@ -264,11 +260,9 @@ class FastLane:
         # the pattern only where the first byte can begin it (on no line of a JSON-lines log)
         leading = np.isin(first, list(_FIRST_TS_CHARS))
         tried = np.flatnonzero(leading)
-        if len(tried):
-            subset = lines if len(tried) == chunk.n else lines.take(tried)
-            leading[tried] = _np_mask(pc.match_substring_regex(subset, self._lead))
+        leading[tried] = _matches(lines, tried, self._lead)
         opens = leading | (first == ord("{"))
-        units = chunk.grouped(np.flatnonzero(~self._continues(chunk, lines, opens, blank)))
+        units = chunk.grouped(np.flatnonzero(~_continues(chunk, lines, first, opens, blank)))
         at = units.first_index
         single = units.n_lines == 1
         next_ok = np.zeros(units.n, dtype=bool)
@@ -278,24 +272,6 @@ class FastLane:
         whole &= (units.n_lines < MAX_RECORD_LINES) & (units.lengths() <= MAX_RECORDTEMPLATE)
         units_ok: Array = opens[at] & next_ok & whole
         return units, units_ok
-
-    @staticmethod
-    def _continues(chunk: _Chunk, lines: Any, opens: Array, blank: Array) -> Array:
-        """Lines of a timestamped log that continue the record above, whatever came before
-        them (records.RecordGrouper: no time they could open a record with, not blank, not a
-        JSON object). A line that may not (a blank line, a CR, a date mid-line) starts a unit
-        of its own, which the lane does not take."""
-        import pyarrow.compute as pc
-
-        first = chunk.first_bytes()
-        indented = (first == ord(" ")) | (first == ord("\t"))
-        cont: Array = ~opens & ~blank & (chunk.text_ends == chunk.ends)
-        maybe = np.flatnonzero(cont & ~indented)  # EMBEDDED_TS could open a record there
-        if len(maybe):
-            dated = _np_mask(pc.match_substring_regex(lines.take(maybe), _DATE_TIME_RE2))
-            cont[maybe[dated]] = False
-        cont[0] = False  # the record above may be the last chunk's
-        return cont
 
     def _window_cut(
         self,
@@ -552,6 +528,30 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _continues(chunk: _Chunk, lines: Any, first: Array, opens: Array, blank: Array) -> Array:
+    """Lines of a timestamped log that continue the record above, whatever came before them
+    (records.RecordGrouper: no time they could open a record with, not blank, not a JSON
+    object). A line that may not (a blank line, a CR, a date mid-line) starts a unit of its
+    own, which the lane does not take."""
+    indented = (first == ord(" ")) | (first == ord("\t"))
+    cont: Array = ~opens & ~blank & (chunk.text_ends == chunk.ends)
+    maybe = np.flatnonzero(cont & ~indented)  # EMBEDDED_TS could open a record there
+    cont[maybe[_matches(lines, maybe, _DATE_TIME_RE2)]] = False
+    cont[0] = False  # the record above may be the last chunk's
+    return cont
+
+
+def _matches(lines: Any, at: Array, pattern: str) -> Array:
+    """Whether each of the lines ``at`` (Arrow strings of the chunk) matches ``pattern``: the
+    pattern is run on those lines only."""
+    import pyarrow.compute as pc
+
+    if not len(at):
+        return np.zeros(0, dtype=bool)
+    subset = lines if len(at) == len(lines) else lines.take(at)
+    return _np_mask(pc.match_substring_regex(subset, pattern))
 
 
 def _np_mask(arr: Any) -> Array:
@@ -949,7 +949,7 @@ def _pair(rows: _Rows, fast: Array, known: _Known) -> Array:
     status = rows.table("logged_status")[rows.outcome[t_idx]]
     success &= np.array([s is not None and 200 <= s < 300 for s in status.tolist()], dtype=bool)
     # the error of a failed attempt (a traceback after its httpx line) absorbs its status line
-    # when their statuses agree (EventCollector._compatible)
+    # when their statuses agree (EventCollector.compatible)
     ok &= success | (rows.is_error[d_idx] & _compatible(rows, t_idx, d_idx))
     ok &= (rid.code[t_idx] < 0) | (rid.code[d_idx] < 0) | rid.same(t_idx, d_idx)
     ok &= ~far

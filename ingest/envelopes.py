@@ -52,6 +52,13 @@ def strip_terminal_codes(text: str, *, carets: bool = True) -> str:
     return _TERMINAL_CODES.sub("", text)
 
 
+def application_text(chunk: str, envelope: Envelope | None, *, carets: bool = True) -> str:
+    """The application's own lines of ``chunk``: out of their envelope, without terminal
+    codes (what the grouper and the matchers read; ``carets`` as for strip_terminal_codes)."""
+    lines = chunk if envelope is None else envelope.unwrap(chunk)
+    return strip_terminal_codes(lines, carets=carets)
+
+
 class EnvelopeError(ValueError):
     """An envelope definition that is malformed or whose sample does not hold."""
 

@@ -22,8 +22,8 @@ from typing import IO, Any
 import pandas as pd
 
 from ingest.context import concat_context, only_lines
+from ingest.envelopes import application_text, strip_terminal_codes
 from ingest.envelopes import detect as detect_envelope
-from ingest.envelopes import strip_terminal_codes
 from ingest.formats import LogFormat, get_format, registry
 from ingest.pipeline import looks_like_api_event
 from ingest.records import LEADING_TS, OPENING_CHARS, SAMPLE_LINES, looks_timestamped
@@ -288,8 +288,7 @@ def _head(path: str) -> tuple[str, bool]:
     encoding = sniff_encoding(head)
     # decided on the application's lines, as FileParser does (envelopes off, colours off)
     text = head.decode(encoding, errors="replace")
-    envelope = detect_envelope(text)
-    text = strip_terminal_codes(text if envelope is None else envelope.unwrap(text))
+    text = application_text(text, detect_envelope(text))
     return encoding, looks_timestamped(text.split("\n")[:SAMPLE_LINES])
 
 

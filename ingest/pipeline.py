@@ -13,7 +13,7 @@ import pandas as pd
 
 from ingest.catalog import load_catalogue
 from ingest.context import concat_context, only_lines
-from ingest.envelopes import Envelope, strip_terminal_codes
+from ingest.envelopes import Envelope, application_text
 from ingest.envelopes import detect as detect_envelope
 from ingest.events import EventCollector
 from ingest.fastlane import FastLane
@@ -103,10 +103,9 @@ class FileParser:
             envelope = detect_envelope(chunk)
             self.envelope = envelope
             self.report.envelope = envelope.name if envelope is not None else None
-        lines = chunk if self.envelope is None else self.envelope.unwrap(chunk)
         if self._carets is None:  # colour codes shown as ^[[31m: pasted so throughout or never
-            self._carets = "^[[" in lines
-        return strip_terminal_codes(lines, carets=self._carets)
+            self._carets = "^[[" in chunk
+        return application_text(chunk, self.envelope, carets=self._carets)
 
     def _fast_lane(self) -> FastLane:
         return FastLane(

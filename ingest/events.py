@@ -389,8 +389,7 @@ class EventCollector:
                 )
             )
         frame = pd.DataFrame(data)
-        told = [ev["ts"] for ev in rows if not ev.get("_told_elsewhere")]
-        self.offsets.update(count_offsets(told if len(told) < len(rows) else data["timestamp"]))
+        self.offsets.update(count_offsets([ev["ts"] for ev in rows if "_told_elsewhere" not in ev]))
         frame["timestamp"] = to_utc_raw(data["timestamp"], self.tz)
         return coerce_events(frame)
 

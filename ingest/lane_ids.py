@@ -27,7 +27,6 @@ class RequestIds:
 
     def __init__(self, n: int) -> None:
         self.code = np.full(n, -1, dtype=np.int64)
-        self._parts: list[pa.Array] = []
         self._size = 0
         self._pool: pa.Array | None = None
         self._list: list[str | None] | None = None  # the pool as Python strings, then None
@@ -38,27 +37,20 @@ class RequestIds:
         """The ids of lines ``idx``, a fixed-width bytes array (one span of one width), but no
         id where ``placeholder``. Spans are ASCII: recipes.py takes an id span only when it is
         ASCII, and lines of one template differ there only in digits and hex letters."""
-        width = fixed.dtype.itemsize
         keep = ~placeholder
         kept = np.ascontiguousarray(fixed[keep])
         m = len(kept)
-        offsets = np.arange(m + 1, dtype=np.int64) * width
-        part = pa.Array.from_buffers(
-            pa.large_string(), m, [None, pa.py_buffer(offsets), pa.py_buffer(kept.tobytes())]
-        )
         codes = np.full(len(idx), -1, dtype=np.int64)
         codes[keep] = self._size + np.arange(m, dtype=np.int64)
         self.code[idx] = codes
-        self._parts.append(part)
         self._fixed.append(kept)
         self._size += m
         self._pool = self._list = self._fixed_pool = None
 
     def pool(self) -> pa.Array:
         if self._pool is None:
-            self._pool = (
-                pa.concat_arrays(self._parts) if self._parts else pa.array([], pa.large_string())
-            )
+            parts = [_strings_of(f) for f in self._fixed]
+            self._pool = pa.concat_arrays(parts) if parts else pa.array([], pa.large_string())
         return self._pool
 
     def get(self, k: int) -> str | None:
@@ -91,16 +83,8 @@ class RequestIds:
         fixed-width bytes, one memcpy per id, is 3x faster than Arrow's take."""
         if self._fixed_pool is None:
             self._fixed_pool = np.concatenate(self._fixed)
-        fixed = self._fixed_pool
-        width = fixed.dtype.itemsize
         valid = codes >= 0
-        data = fixed[np.where(valid, codes, 0)]
-        n = len(codes)
-        offsets = np.arange(n + 1, dtype=np.int64) * width
-        nulls = n - int(valid.sum())
-        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
-        buffers = [bitmap, pa.py_buffer(offsets), pa.py_buffer(data)]
-        return pa.Array.from_buffers(pa.large_string(), n, buffers, null_count=nulls)
+        return _strings_of(self._fixed_pool[np.where(valid, codes, 0)], valid)
 
     def column(self, idx: Array) -> pd.arrays.ArrowStringArray:
         """The ids of lines ``idx`` as the events frame's request_id column."""
@@ -215,6 +199,19 @@ class ToldIds:
                 found = pc.is_in(rids.take(pa.array(asked)), value_set=values)
                 out[asked] = _mask(found)
         return out
+
+
+def _strings_of(fixed: Array, valid: Array | None = None) -> pa.Array:
+    """Arrow strings over a fixed-width bytes array (numpy "S<width>", no copy), null where
+    not ``valid``."""
+    n = len(fixed)
+    offsets = np.arange(n + 1, dtype=np.int64) * fixed.dtype.itemsize
+    nulls, bitmap = 0, None
+    if valid is not None and not valid.all():
+        nulls = n - int(valid.sum())
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    buffers = [bitmap, pa.py_buffer(offsets), pa.py_buffer(fixed)]
+    return pa.Array.from_buffers(pa.large_string(), n, buffers, null_count=nulls)
 
 
 def is_in(rids: pa.Array, values: list[str]) -> Array:

@@ -14,6 +14,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+#: month names as logs abbreviate them (syslog, the common log format; ingest.timestamps reads
+#: them)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH = "(?:" + "|".join(MONTHS) + ")"
+
 #: a timestamp at the start of a line, optionally after a bracket or a level word (or a syslog
 #: priority, RFC 5424 "<34>1 "): ISO-like; the common log format's 20/Nov/2026:10:00:05 +0800;
 #: BSD syslog's "Nov 20 10:00:02" (/var/log/syslog, journalctl's default output); time only
@@ -22,10 +27,12 @@ LEADING_TS = re.compile(
     (?P<ts>
         \d{4}[-/]\d{2}[-/]\d{2}[T\ ]\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,9})*
         (?:\s?(?:Z|[+-]\d{2}:?\d{2}))?
-      | \d{2}/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d{2}:\d{2}:\d{2}
-        (?:\ [+-]\d{4})?
-      | (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\ [\ \d]\d\ \d{2}:\d{2}:\d{2}
-        (?:\.\d{1,6})?
+      | \d{2}/"""
+    + _MONTH
+    + r"""/\d{4}:\d{2}:\d{2}:\d{2}(?:\ [+-]\d{4})?
+      | """
+    + _MONTH
+    + r"""\ [\ \d]\d\ \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?
       | \d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?
     )""",
     re.VERBOSE,
@@ -33,7 +40,7 @@ LEADING_TS = re.compile(
 
 #: besides digits, the first characters of a line LEADING_TS is tried on ("[", level words,
 #: month names, a syslog priority)
-OPENING_CHARS = "[IEWDFTCJMASON<"
+OPENING_CHARS = "".join(dict.fromkeys("[IEWDFTC" + "".join(m[0] for m in MONTHS) + "<"))
 
 #: lines that continue a record even in files without timestamps
 CONTINUATION = re.compile(

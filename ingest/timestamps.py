@@ -22,6 +22,8 @@ from typing import Any
 
 import pandas as pd
 
+from ingest.records import MONTHS
+
 _ISO = re.compile(
     r"(?P<date>\d{4}[-/]\d{2}[-/]\d{2})[T ](?P<time>\d{1,2}:\d{2}:\d{2})"
     r"(?:[.,](?P<frac>\d{1,9}))?(?:[.,]\d+)*\s?(?P<tz>Z|[+-]\d{2}:?\d{2}|UTC|GMT)?"
@@ -70,8 +72,7 @@ def to_iso(value: Any) -> str | None:
     return None
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTH = "(?P<mon>" + "|".join(_MONTHS) + ")"
+_MONTH = "(?P<mon>" + "|".join(MONTHS) + ")"
 #: BSD syslog "Nov 20 10:00:02" (no year) and the common log format "20/Nov/2026:10:00:05 +0800"
 _MONTH_FIRST = re.compile(rf"{_MONTH} (?P<day>[ \d]\d) (?P<time>\d{{2}}:\d{{2}}:\d{{2}}(?:\.\d+)?)")
 _DAY_FIRST = re.compile(
@@ -84,7 +85,7 @@ def _from_month_name(m: re.Match[str], today: date | None = None) -> str | None:
     """ISO text of a syslog or common-log-format time. Syslog writes no year: the latest year
     that does not put the day more than two days ahead of ``today`` (a log read in January
     that was written in December is last year's)."""
-    month, day = _MONTHS.index(m.group("mon")) + 1, int(m.group("day"))
+    month, day = MONTHS.index(m.group("mon")) + 1, int(m.group("day"))
     written = m.groupdict().get("year")
     if written is not None:
         year = int(written)

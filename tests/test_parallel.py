@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from itertools import pairwise
 from pathlib import Path
 
@@ -112,6 +113,28 @@ def test_results_go_through_the_temporary_directory_when_shared_memory_is_small(
     path = SAMPLES / "openai_compat.log"
     one, _ = load_events(str(path), workers=1)
     many, _ = load_events(str(path), workers=2)
+    pd.testing.assert_frame_equal(
+        one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
+    )
+
+
+def test_a_process_with_other_threads_spawns_its_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Forking copies only the calling thread: a lock held by another one (the dashboard's
+    server) would stay held in the worker forever. Such a process spawns its workers."""
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert parallel._start_method() == "spawn"
+        monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+        path = SAMPLES / "openai_compat.log"
+        one, _ = load_events(str(path), workers=1)
+        many, _ = load_events(str(path), workers=2)
+    finally:
+        release.set()
+        other.join()
     pd.testing.assert_frame_equal(
         one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
     )

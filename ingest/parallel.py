@@ -70,12 +70,12 @@ def _ranges_per_worker() -> int:
     return 2
 
 
-def _shares(parts: int) -> list[int]:
-    """Range sizes: this process's two (at the back of the file) a fifth bigger. It starts
-    0.4 s before a spawned worker has imported pandas, and its results need no trip through a
-    file; with equal ranges it waited for the worker at the end (1 GB text, 2 processes:
-    4.5-4.9 s equal, 4.4-4.7 s so, alternating runs)."""
-    if parts <= 2:
+def _shares(parts: int, method: str) -> list[int]:
+    """Range sizes. A spawned worker starts 0.4 s after this process (it imports pandas
+    first), and this process's results need no trip through a file: its two ranges (at the
+    back of the file) are a fifth bigger (1 GB text, 2 processes: 4.5-4.9 s equal, 4.4-4.7 s
+    so, alternating runs). A forked worker starts at once: equal ranges."""
+    if parts <= 2 or method == "fork":
         return [1] * parts
     return [5] * (parts - 2) + [6, 6]
 
@@ -320,10 +320,11 @@ def parse_in_parallel(
     path = src.path or src.name
     encoding, timestamped = _head(path)
     parts = _ranges_per_worker() * n  # more ranges than processes
-    ranges = plan_ranges(path, parts, _shares(parts))
+    method = _start_method()
+    ranges = plan_ranges(path, parts, _shares(parts, method))
     options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
     options.update(timestamped=timestamped, name=src.name)
-    ctx = get_context(_start_method())
+    ctx = get_context(method)
     claims = _Claims(ctx, len(ranges))
     results: list[Any] = [None] * len(ranges)
     reported = 0

@@ -236,6 +236,10 @@ class EventCollector:
             target = self._last_transport(row, line, unclaimed=True, want_error=True)
             if target is not None:
                 target.claimed = True
+                # a claimed line is no one's to absorb or claim again: out of the window of
+                # the last 32, where it would push out a line still waiting (the fast lane
+                # cuts retried attempts in pairs and never puts them there)
+                self._transports.remove(target)
                 self._merge(target, row)
                 return
         elif role == "detail":

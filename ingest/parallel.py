@@ -35,6 +35,7 @@ from ingest.schema import (
     merge_by_request_id,
     outcome_prints,
     share_outcomes,
+    tidy_categories,
 )
 from ingest.sources import Source, sniff_encoding
 
@@ -407,7 +408,8 @@ def parse_in_parallel(
     combined = concat_events(frames, consume=True)
     frames.clear()
     release_memory()
-    frame = merge_by_request_id(combined) if shared else combined
+    # the ranges' frames are tidy (FileParser.run), and so their union; a merge drops rows
+    frame = tidy_categories(merge_by_request_id(combined)) if shared else combined
     del combined
     release_memory()
     if named:

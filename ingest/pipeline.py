@@ -182,6 +182,7 @@ class FileParser:
             release_memory()
         if named:  # of the rows that are still events after the merges
             self.report.context = only_lines(concat_context(named), frame["line"].to_numpy())
+        frame = tidy_categories(frame)  # here: in each worker of a parallel parse
         self._summarise(frame)
         return frame
 
@@ -251,10 +252,10 @@ def load_events(
         del frame  # the list holds it: no second reference to keep its columns alive
     if not frames:
         return empty_events(), report
+    # each file's frame is tidy (FileParser.run, parse_in_parallel), and so their union
     events = concat_events(frames, consume=True)
     frames.clear()
     release_memory()  # the files' own frames are gone: give their memory back before sorting
-    events = tidy_categories(events)
     order = _time_order(events)
     if order is not None:
         events = sort_in_place(events, order)

@@ -74,13 +74,10 @@ def concat_events(frames: list[pd.DataFrame], *, consume: bool = False) -> pd.Da
         return empty_events()
     if len(frames) == 1:
         return frames[0].reset_index(drop=True)
-    from pandas.api.types import union_categoricals
-
     out: dict[str, Any] = {}
     for col, dtype in EVENT_DTYPES.items():
         if dtype == "category":
-            parts = [f[col].astype("category") for f in frames]
-            out[col] = pd.Series(union_categoricals(parts, ignore_order=True), copy=False)
+            out[col] = pd.Series(_sorted_union([f[col] for f in frames]), copy=False)
         else:
             joined = pd.concat([f[col] for f in frames], ignore_index=True).astype(dtype)
             out[col] = _one_chunk(joined) if dtype == "string" else joined
@@ -90,6 +87,26 @@ def concat_events(frames: list[pd.DataFrame], *, consume: bool = False) -> pd.Da
     # copy=False: a DataFrame made from a dict copies every column by default (the peak of
     # joining the ranges of a 1 GB text log was twice its events because of it)
     return pd.DataFrame(out, copy=False)
+
+
+def _sorted_union(parts: list[pd.Series]) -> pd.Categorical:
+    """The parts one after the other as a categorical whose categories are the union of
+    theirs, sorted: parts that are tidy (tidy_categories) make a tidy whole, with no count of
+    the codes (0.16 s for the 4 M rows of a 1 GB log, in the parent after a parallel parse)."""
+    cats: list[Any] = [
+        p.array if isinstance(p.dtype, pd.CategoricalDtype) else pd.Categorical(p.astype("string"))
+        for p in parts
+    ]
+    union = cats[0].categories
+    for c in cats[1:]:
+        union = union.union(c.categories)
+    if not union.is_monotonic_increasing:  # mixed types that do not sort: as they came
+        union = pd.Index(pd.unique(np.concatenate([c.categories.to_numpy() for c in cats])))
+    codes = []
+    for c in cats:
+        table = np.append(union.get_indexer(c.categories), -1)  # code -1 stays missing
+        codes.append(table[c.codes])
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=union, validate=False)
 
 
 def _one_chunk(strings: pd.Series) -> pd.Series:
@@ -333,12 +350,22 @@ def outcome_prints(frame: pd.DataFrame) -> Prints:
 
 
 def share_outcomes(parts: list[Prints]) -> bool:
-    """Two of the parts (outcome_prints of frames) may have an outcome in common. The parts
-    are sorted, so sorting them together is a merge (timsort), not a sort of every row."""
+    """Two of the parts (outcome_prints of frames, each sorted and distinct) may have an
+    outcome in common."""
     if len(parts) < 2:
         return False
-    joined = np.sort(np.concatenate(parts), kind="stable")
-    return bool((joined[1:] == joined[:-1]).any())
+    for k, part in enumerate(parts[1:], start=1):
+        if not len(part):
+            continue
+        for earlier in parts[:k]:
+            if not len(earlier):
+                continue
+            # a sorted search for sorted keys (numpy starts each from the last one's place):
+            # 0.1 s for four parts of a million, where sorting them together took 0.16
+            at = np.minimum(np.searchsorted(earlier, part), len(earlier) - 1)
+            if (earlier[at] == part).any():
+                return True
+    return False
 
 
 def _repeat_groups(

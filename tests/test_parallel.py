@@ -138,3 +138,17 @@ def test_a_process_with_other_threads_spawns_its_workers(
     pd.testing.assert_frame_equal(
         one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
     )
+
+
+def test_categories_are_the_values_in_use_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However the frame was assembled (ranges of one file, several files), each categorical
+    column's categories are exactly its values, sorted: the parent no longer counts the codes
+    of the whole frame to make them so, the parts arrive tidy."""
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    paths = [str(SAMPLES / n) for n in ("openai_compat.log", "python_sdk.log", "java_service.log")]
+    for sources, workers in ((paths[0], 2), (paths, 2), (paths, 1)):
+        events, _ = load_events(sources, workers=workers)
+        for col in events.columns:
+            if isinstance(events[col].dtype, pd.CategoricalDtype):
+                cats = list(events[col].cat.categories)
+                assert cats == sorted(events[col].dropna().unique()), (sources, col)

@@ -566,11 +566,15 @@ class _Chunk:
         nl = np.flatnonzero(self.buf == _NEW_LINE)
         ends = nl if (len(data) and data[-1] == _NEW_LINE) else np.append(nl, len(data))
         self.n = len(ends)
-        self.starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-        self.ends = ends.astype(np.int64)  # the newline (or the end of the data)
-        # a line's text ends before a CR that precedes its newline (records.py strips it)
-        cr = (self.ends > self.starts) & (self.buf[np.maximum(self.ends - 1, 0)] == _CR)
-        self.text_ends = self.ends - cr
+        self.ends = ends.astype(np.int64, copy=False)  # the newline (or the end of the data)
+        self.starts = np.empty(self.n, dtype=np.int64)
+        self.starts[:1] = 0
+        np.add(self.ends[:-1], 1, out=self.starts[1:])
+        self.text_ends = self.ends
+        if b"\r" in data:
+            # a line's text ends before a CR that precedes its newline (records.py strips it)
+            cr = (self.ends > self.starts) & (self.buf[np.maximum(self.ends - 1, 0)] == _CR)
+            self.text_ends = self.ends - cr
         self._lines_are_units()
 
     def _lines_are_units(self) -> None:

@@ -304,24 +304,32 @@ def _fingerprints(ids: pd.Series) -> npt.NDArray[np.uint64]:
         )
         if not len(data):
             data = np.zeros(1, np.uint8)
+        # every offset of the data as the little-endian word of the 8 bytes from there: the
+        # first and last 8 bytes of an id of 8 or more are one read each
+        words = np.ndarray((max(len(data) - 7, 0),), dtype="<u8", buffer=data, strides=(1,))
         prints = np.zeros(n, dtype=np.uint64)
         for lo in range(0, n, 1 << 17):
             hi = min(n, lo + (1 << 17))
             starts, ends = offsets[lo:hi], offsets[lo + 1 : hi + 1]
-            length = (ends - starts)[:, None]
-            head_pos = starts[:, None] + lanes
-            head = np.where(lanes < length, data[np.clip(head_pos, 0, len(data) - 1)], 0)
-            tail_pos = ends[:, None] - 8 + lanes
-            tail = np.where(
-                tail_pos >= starts[:, None], data[np.clip(tail_pos, 0, len(data) - 1)], 0
-            )
-            h1 = head.astype(np.uint64) @ weights
-            h2 = tail.astype(np.uint64) @ weights
+            length = ends - starts
+            h1 = np.zeros(hi - lo, dtype=np.uint64)
+            h2 = np.zeros(hi - lo, dtype=np.uint64)
+            long = np.flatnonzero(length >= 8)
+            h1[long] = words[starts[long]]
+            h2[long] = words[ends[long] - 8]
+            short = np.flatnonzero(length < 8)  # byte by byte, zeros past the end
+            if len(short):
+                s0, e0 = starts[short][:, None], ends[short][:, None]
+                head = np.where(lanes < e0 - s0, data[np.clip(s0 + lanes, 0, len(data) - 1)], 0)
+                tail_pos = e0 - 8 + lanes
+                tail = np.where(tail_pos >= s0, data[np.clip(tail_pos, 0, len(data) - 1)], 0)
+                h1[short] = head.astype(np.uint64) @ weights
+                h2[short] = tail.astype(np.uint64) @ weights
             with np.errstate(over="ignore"):
                 prints[lo:hi] = (
                     h1 * np.uint64(0x9E3779B97F4A7C15)
                     ^ h2 * np.uint64(0xC2B2AE3D27D4EB4F)
-                    ^ length[:, 0].astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+                    ^ length.astype(np.uint64) * np.uint64(0x165667B19E3779F9)
                 )
         out.append(prints)
     result: npt.NDArray[np.uint64] = np.concatenate(out) if out else np.zeros(0, np.uint64)

@@ -284,12 +284,13 @@ def _drain(
     return done
 
 
-def _start_method() -> str:
+def start_method() -> str:
     """Fork when this process runs no other Python thread: the worker then starts parsing at
     once instead of importing pandas first (0.35-0.45 s of the second core). A thread (the
     dashboard's server, a test's fake server) may hold a lock that a forked child would
     inherit held: then spawn. The native threads of numpy's BLAS and Arrow's allocator
-    handle a fork themselves."""
+    handle a fork themselves. A forked pool's semaphores also leave no names behind in
+    /dev/shm when the process is killed (a spawned one's are unlinked only at a clean exit)."""
     return "fork" if threading.active_count() == 1 else "spawn"
 
 
@@ -321,7 +322,7 @@ def parse_in_parallel(
     path = src.path or src.name
     encoding, timestamped = _head(path)
     parts = _ranges_per_worker() * n  # more ranges than processes
-    method = _start_method()
+    method = start_method()
     ranges = plan_ranges(path, parts, _shares(parts, method))
     options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
     options.update(timestamped=timestamped, name=src.name)

@@ -127,7 +127,7 @@ def test_a_process_with_other_threads_spawns_its_workers(
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        assert parallel._start_method() == "spawn"
+        assert parallel.start_method() == "spawn"
         monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
         path = SAMPLES / "openai_compat.log"
         one, _ = load_events(str(path), workers=1)

@@ -55,9 +55,11 @@ class LocalEngine:
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
 
+        from ingest.parallel import start_method
+
         self.workers = workers or os.cpu_count() or 1
-        # spawn: never fork a process that may run threads (Streamlit, dask clients)
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        # spawned where another thread runs (Streamlit, dask clients), else forked
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context(start_method()))
 
     def map_unordered(
         self, fn: Callable[[Any], Any], items: Sequence[Any]

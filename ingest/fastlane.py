@@ -260,6 +260,7 @@ class FastLane:
         # the pattern only where the first byte can begin it (on no line of a JSON-lines log)
         leading = np.isin(first, list(_FIRST_TS_CHARS))
         tried = np.flatnonzero(leading)
+        tried = tried[~_iso_start(chunk, tried)]  # those surely open a record
         leading[tried] = _matches(lines, tried, self._lead)
         opens = leading | (first == ord("{"))
         units = chunk.grouped(np.flatnonzero(~_continues(chunk, lines, first, opens, blank)))
@@ -539,6 +540,30 @@ def _continues(chunk: _Chunk, lines: Any, first: Array, opens: Array, blank: Arr
     cont[maybe[_matches(lines, maybe, _DATE_TIME_RE2)]] = False
     cont[0] = False  # the record above may be the last chunk's
     return cont
+
+
+#: "2026-11-20 10:00:02" or "2026-11-20T10:00:02" at the start of a line: records.LEADING_TS
+#: matches every such line (all it may add after is optional)
+_ISO_SHAPE = b"0000-00-00 00:00:00"
+
+
+def _iso_start(chunk: _Chunk, at: Array) -> Array:
+    """Which lines of ``at`` start with an ISO date and time (the usual opener of a
+    timestamped log), told by comparing bytes: the pattern need not run on them."""
+    out = np.zeros(len(at), dtype=bool)
+    width = len(_ISO_SHAPE)
+    room = np.flatnonzero(chunk.lengths()[at] >= width)
+    if not len(room):
+        return out
+    block = chunk.block(at[room], Span(0, width))
+    shape = np.frombuffer(_ISO_SHAPE, dtype=np.uint8)
+    digit = shape == ord("0")
+    ok = ((block[:, digit] - ord("0")) <= 9).all(axis=1)  # uint8: below "0" wraps past 9
+    ok &= (block[:, ~digit & (shape != ord(" "))] == shape[~digit & (shape != ord(" "))]).all(1)
+    middle = block[:, 10]
+    ok &= (middle == ord(" ")) | (middle == ord("T"))
+    out[room] = ok
+    return out
 
 
 def _matches(lines: Any, at: Array, pattern: str) -> Array:
@@ -1102,7 +1127,7 @@ def _localized(ns: Array, valid: Array, tz: str) -> tuple[Array, Array]:
     Only the rows of a minute that the local clock skips (a spring-forward gap, where every
     time moves to the gap's end) are localized one by one."""
     minute = np.where(valid, ns, 0) // _MINUTE_NS
-    uniq, inverse = np.unique(minute, return_inverse=True)
+    uniq, inverse = _distinct_small(minute)
     wall = uniq * _MINUTE_NS
     utc = pd.DatetimeIndex(wall.astype("datetime64[ns]")).tz_localize(
         tz, ambiguous="NaT", nonexistent="shift_forward"
@@ -1121,3 +1146,20 @@ def _localized(ns: Array, valid: Array, tz: str) -> tuple[Array, Array]:
         out[odd] = np.where(gone, 0, one.asi8)
         valid[odd] &= ~gone
     return out, valid
+
+
+def _distinct_small(values: Array) -> tuple[Array, Array]:
+    """np.unique(values, return_inverse=True) for integers that span a short range (the
+    minutes of a chunk): marks in a table of the range instead of a sort."""
+    if not len(values):
+        return values[:0], np.zeros(0, dtype=np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low > 4 * len(values) + 1024:
+        uniq, inverse = np.unique(values, return_inverse=True)
+        return uniq, inverse.ravel()
+    at = values - low
+    present = np.zeros(high - low + 1, dtype=bool)
+    present[at] = True
+    number = np.cumsum(present) - 1
+    result: Array = np.flatnonzero(present) + low
+    return result, number[at]

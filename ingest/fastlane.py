@@ -945,14 +945,21 @@ def _categorical(codes: Array, table: list[Any]) -> pd.Categorical:
             seen[text] = len(cats)
             cats.append(text)
         table_codes[k] = seen[text]
+    if len(cats) > _FEW_CATEGORIES:
+        return pd.Categorical.from_codes(
+            table_codes[codes], categories=pd.Index(cats, dtype="string"), validate=False
+        )
     return pd.Categorical.from_codes(
         table_codes[codes], dtype=_dtype_of(tuple(cats)), validate=False
     )
 
 
-@lru_cache(maxsize=4096)
+_FEW_CATEGORIES = 64
+
+
+@lru_cache(maxsize=1024)
 def _dtype_of(categories: tuple[str, ...]) -> pd.CategoricalDtype:
-    """The categorical dtype of these string categories, made once (each chunk's frame has
+    """The categorical dtype of a few string categories, made once (each chunk's frame has
     the same few models and outcomes: an Index and a dtype per column and chunk was 80 us)."""
     return pd.CategoricalDtype(pd.Index(list(categories), dtype="string"))
 

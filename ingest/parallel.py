@@ -25,6 +25,7 @@ import pandas as pd
 from ingest.context import concat_context, only_lines
 from ingest.envelopes import application_text, strip_terminal_codes
 from ingest.envelopes import detect as detect_envelope
+from ingest.fastlane import RecipeBook
 from ingest.formats import LogFormat, get_format, registry
 from ingest.pipeline import looks_like_api_event
 from ingest.records import LEADING_TS, OPENING_CHARS, SAMPLE_LINES, looks_timestamped
@@ -204,11 +205,24 @@ def _parse_range(
         return io.BufferedReader(_Range(path, start, end), 1 << 20)
 
     formats = (get_format(fmt),) if fmt else registry()
-    parser = FileParser(Source(name or path, opener, end - start), formats, tz)
+    book = _book((path, fmt, tz, encoding, timestamped))
+    parser = FileParser(Source(name or path, opener, end - start), formats, tz, book=book)
     with roomy_heap():
         frame = parser.run(encoding=encoding, timestamped=timestamped)
     prints = parser.prints[0] if parser.prints else outcome_prints(frame)
     return frame, parser.report, parser.report.lines_read, prints
+
+
+#: the recipes this process learned on a file's earlier ranges (a worker's, or this
+#: process's during parse_in_parallel), by file and options
+_BOOKS: dict[tuple[Any, ...], RecipeBook] = {}
+
+
+def _book(key: tuple[Any, ...]) -> RecipeBook:
+    if key not in _BOOKS:
+        _BOOKS.clear()  # one file at a time
+        _BOOKS[key] = RecipeBook()
+    return _BOOKS[key]
 
 
 class _Claims:
@@ -366,6 +380,7 @@ def parse_in_parallel(
                     os.unlink(file)
             drains.clear()
         finally:
+            _BOOKS.clear()
             claims.take_all()  # after an error too: the workers stop at their next range
             # the workers' exit (their interpreter's teardown) need not hold up the merge
             pool.shutdown(wait=False, cancel_futures=True)

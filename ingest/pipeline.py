@@ -16,7 +16,7 @@ from ingest.context import concat_context, only_lines
 from ingest.envelopes import Envelope, application_text
 from ingest.envelopes import detect as detect_envelope
 from ingest.events import EventCollector
-from ingest.fastlane import FastLane
+from ingest.fastlane import FastLane, RecipeBook
 from ingest.formats import LogFormat, get_format, registry
 from ingest.matcher import RecordMatcher
 from ingest.normalize import normalize
@@ -80,10 +80,17 @@ class FileParser:
     """Parses one source: records in, events and the file's report out."""
 
     def __init__(
-        self, source: Source, formats: Iterable[LogFormat], tz: str, *, fast: bool = True
+        self,
+        source: Source,
+        formats: Iterable[LogFormat],
+        tz: str,
+        *,
+        fast: bool = True,
+        book: RecipeBook | None = None,
     ) -> None:
         self.source = source
         self.fast = fast  # the fast lane (ingest.fastlane) for lines it can cut by position
+        self.book = book  # what an earlier lane on the same file learned (ingest.parallel)
         self.lane: FastLane | None = None
         self.tz = tz
         self.matcher = RecordMatcher(tuple(formats))
@@ -115,6 +122,7 @@ class FileParser:
             source=self.source.name,
             report=self.report,
             looks_like_event=looks_like_api_event,
+            book=self.book,
         )
 
     def handle(self, rec: Record) -> None:

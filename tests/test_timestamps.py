@@ -1,0 +1,46 @@
+"""Epoch timestamps as logging libraries write them (ingest.timestamps)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ingest.timestamps import to_iso, to_utc_raw
+
+
+@pytest.mark.parametrize(
+    ("value", "iso"),
+    [
+        # zap / structlog / python-json-logger "created": float seconds, read as the decimal
+        # text repr() gives (not the binary float: .123 is not .122999907)
+        (1763604004.123, "2025-11-20T02:00:04.123+00:00"),
+        ("1763604004.5", "2025-11-20T02:00:04.5+00:00"),
+        (1763604004, "2025-11-20T02:00:04+00:00"),
+        ("1763604004", "2025-11-20T02:00:04+00:00"),
+        # pino "time", Log4j2 "timeMillis": milliseconds
+        (1763604004123, "2025-11-20T02:00:04.123+00:00"),
+        ("1763604004123", "2025-11-20T02:00:04.123+00:00"),
+        (1763604004123.0, "2025-11-20T02:00:04.123+00:00"),
+        # microseconds, nanoseconds (exactly), and a float's repr in e-notation
+        ("1763604004123456", "2025-11-20T02:00:04.123456+00:00"),
+        (1763604004123456789, "2025-11-20T02:00:04.123456789+00:00"),
+        (1.763604004123e18, "2025-11-20T02:00:04.123+00:00"),
+    ],
+)
+def test_epoch_numbers_keep_their_exact_fraction(value: object, iso: str) -> None:
+    assert to_iso(value) == iso
+
+
+@pytest.mark.parametrize("value", [True, float("nan"), float("inf"), -5, "2026", 12.5, "1e9"])
+def test_what_is_no_epoch_time_is_none(value: object) -> None:
+    assert to_iso(value) is None
+
+
+def test_epoch_values_are_converted_beside_iso_strings() -> None:
+    got = to_utc_raw([1763604004.123, "2026-11-20 10:00:00", None, "1763604004.5"], "UTC")
+    assert [None if pd.isna(t) else t.isoformat() for t in got] == [
+        "2025-11-20T02:00:04.123000+00:00",
+        "2026-11-20T10:00:00+00:00",
+        None,
+        "2025-11-20T02:00:04.500000+00:00",
+    ]

@@ -224,10 +224,13 @@ class RecordMatcher:
         _add_context(events, text)
         if len(events) == 1 and not events[0].get("request_id"):
             _add_request_id(events[0], text)
+        own_ts: Any = None  # the record's structured timestamp, read once when needed
         for ev in events:
             ev["shape"] = head  # reduced to its shape only where a merge needs it
             if not ev.get("ts"):
-                ev["ts"] = record_ts
+                if record_ts is None and own_ts is None:
+                    own_ts = structured_ts(text) or ""
+                ev["ts"] = record_ts or own_ts or None
             if not ev.get("model"):
                 if model is None and not any(h in text for h in _MODEL_WORDS):
                     model = ""
@@ -378,6 +381,39 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
         pos = max(pos, end)
     parts.append(text[pos:])
     return "".join(parts)
+
+
+def structured_ts(text: str) -> Any:
+    """The timestamp a record's own structure names, for events read from a text format inside
+    it: the outermost JSON object's timestamp alias (zap's ``"ts":1763604004.123``, pino's
+    ``"time"``) or a ``key=value`` timestamp alias of a logfmt line (logrus ``time="..."``,
+    slog ``time=...``), on the record's first line. None when it names none."""
+    line = text.lstrip().split("\n", 1)[0].rstrip()
+    if line[:1] == "{":
+        obj: Any = None
+        if line[-1:] == "}":
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                obj = None
+        if not isinstance(obj, dict):
+            span = next(balanced_objects(line), None)
+            obj = parse_object(line[span[0] : span[1]]) if span and span[0] == 0 else None
+        return fields_from_object(obj).get("timestamp") if isinstance(obj, dict) else None
+    m = _kv_ts_pattern().search(line)
+    if m is None:
+        return None
+    return m.group("quoted") if m.group("quoted") is not None else m.group("bare")
+
+
+@lru_cache(maxsize=1)
+def _kv_ts_pattern() -> re.Pattern[str]:
+    """``<timestamp alias>=value`` (quoted or bare), the first one of a line."""
+    names = {p[0] for p in field_aliases()["timestamp"] if len(p) == 1}
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"""(?<![\w.@-])(?:{alternation})=(?:"(?P<quoted>[^"\n]{{1,64}})"|(?P<bare>[^\s"]{{1,64}}))"""
+    )
 
 
 def _add_context(events: list[RawEvent], text: str) -> None:

@@ -253,6 +253,8 @@ def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
             if held is not None and held[0] <= priority:
                 continue
             value = _descend(raw, rest) if rest else raw
+            if field == "timestamp" and isinstance(value, dict):
+                value = _instant(value)
             if value is None or value == "" or not isinstance(value, str | int | float):
                 continue  # a dict, list, set or tuple (a Python literal) is no field value
             # a bare "id" is a request id only in the compat form chatcmpl-<rid>
@@ -265,6 +267,15 @@ def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
                 continue
             best[field] = (priority, value)
     return {field: value for field, (_p, value) in best.items()}
+
+
+def _instant(value: dict[str, Any]) -> str | None:
+    """Java's Instant as Log4j2's JsonLayout writes it, ``{"epochSecond": 1763604004,
+    "nanoOfSecond": 123000000}``, as the exact decimal text of its epoch seconds."""
+    seconds, nanos = value.get("epochSecond"), value.get("nanoOfSecond", 0)
+    if type(seconds) is not int or type(nanos) is not int or not 0 <= nanos < 10**9:
+        return None
+    return f"{seconds}.{nanos:09d}"
 
 
 @lru_cache(maxsize=1)

@@ -173,6 +173,16 @@ class RecordMatcher:
         present = self.triggers_in(text)
         if not present:
             return []
+        view = json_view(text)
+        out = self._match(text, present, view)
+        if out:
+            self._enrich(out, text, record_ts)
+        return out
+
+    def _match(self, text: str, present: set[str], view: str | None) -> list[RawEvent]:
+        """The events of one record (see match). ``view``: the string values of a JSON record
+        as text lines (``json_view``), which the regex formats read instead of the raw JSON:
+        in it a stack trace has its line breaks, a value its start of line and its end."""
         sites: list[ObjectSite] | None = None
         pairs: dict[str, Any] | None = None  # key=value pairs, read once per record
         fields: dict[str, Any] = {}
@@ -180,14 +190,19 @@ class RecordMatcher:
         rest = text  # the text no format has claimed yet
         taken: list[tuple[int, int]] = []  # the spans claimed so far
         out: list[RawEvent] = []
+        if view is not None:
+            present = present | self.triggers_in(view)
         for fmt, wanted in zip(self.formats, self._trigger_sets, strict=True):
             if present.isdisjoint(wanted):
                 continue
-            if fmt.guard is not None and not fmt.guard.search(rest):
+            # a JSON record's regex formats read its string values; the claimed text is the
+            # view's, and once a text format read the record, its JSON is no other outcome's
+            own = view if view is not None and fmt.kind == "regex" else rest
+            if fmt.guard is not None and not fmt.guard.search(own):
                 continue
             if fmt.exclude_words:
                 if lower is None:
-                    lower = rest.lower()
+                    lower = own.lower()
                 if any(w in lower for w in fmt.exclude_words):
                     continue
             claimed: list[tuple[int, int]] | None = None  # None: the whole record
@@ -197,7 +212,7 @@ class RecordMatcher:
                 events = self._objects(fmt, rest, sites)
             elif fmt.kind == "regex":
                 claimed = []
-                events = self._regex(fmt, rest, claimed, taken)
+                events = self._regex(fmt, own, claimed, taken)
             else:
                 if pairs is None:
                     pairs = kv_pairs(rest)
@@ -209,21 +224,24 @@ class RecordMatcher:
             if claimed is None:
                 break
             taken.extend(claimed)
-            rest = _blank(rest, claimed)
-            present = self.triggers_in(rest)
+            if view is not None:
+                view = _blank(view, claimed)
+                rest = _blank(rest, [(0, len(rest))])
+                present = self.triggers_in(view)
+            else:
+                rest = _blank(rest, claimed)
+                present = self.triggers_in(rest)
             if not present:
                 break
             sites, pairs, lower = None, None, None
-        if out:
-            self._enrich(out, text, record_ts)
         return out
 
     def _enrich(self, events: list[RawEvent], text: str, record_ts: str | None) -> None:
         model: str | None = None
         head = text[:160]
         _add_context(events, text)
-        if len(events) == 1 and not events[0].get("request_id"):
-            _add_request_id(events[0], text)
+        if _one_failure(events):
+            _add_request_id(events, text)
         own_ts: Any = None  # the record's structured timestamp, read once when needed
         for ev in events:
             ev["shape"] = head  # reduced to its shape only where a merge needs it
@@ -383,6 +401,26 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
+def json_view(text: str) -> str | None:
+    """A JSON-lines record (one object on one line) as text: its string values, decoded, one
+    per line (a logger's ``"stack"``, ``"exception"`` or ``"error"`` value is text that a text
+    format reads: its escaped line breaks are line breaks there, its quotes no delimiters).
+    None for any other record, and for an object that holds no string with a line break or a
+    ``": "`` (nothing a text format could read differently from the raw line)."""
+    stripped = text.strip()
+    if stripped[:1] != "{" or stripped[-1:] != "}" or "\n" in stripped:
+        return None
+    if "\\n" not in stripped and ": " not in stripped:
+        return None
+    try:
+        obj = orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    return "\n".join(v for v in _string_values(obj) if v.strip())
+
+
 def structured_ts(text: str) -> Any:
     """The timestamp a record's own structure names, for events read from a text format inside
     it: the outermost JSON object's timestamp alias (zap's ``"ts":1763604004.123``, pino's
@@ -439,14 +477,29 @@ def _request_id_pattern() -> re.Pattern[str]:
     )
 
 
-def _add_request_id(ev: RawEvent, text: str) -> None:
+def _one_failure(events: list[RawEvent]) -> bool:
+    """The events of a record are one failure told more than once (winston's message and
+    stack of one error), none with a request id: one status at most, one code at most, no
+    retried attempt among them."""
+    if len(events) == 1:
+        return not events[0].get("request_id")
+    if any(ev.get("request_id") or ev.get("role") == "retry" for ev in events):
+        return False
+    statuses = {str(ev["status"]) for ev in events if ev.get("status") not in (None, "")}
+    codes = {str(ev["code"]) for ev in events if ev.get("code") not in (None, "")}
+    return len(statuses) <= 1 and len(codes) <= 1
+
+
+def _add_request_id(events: list[RawEvent], text: str) -> None:
     """The request id a record names outside the body the format read (a response header, an
     error's ``responseBody`` string), when it names exactly one."""
     if "equest" not in text and "EQUEST" not in text and "eq_id" not in text and "eqId" not in text:
         return
     found = {m.group("rid") for m in _request_id_pattern().finditer(text)}
     if len(found) == 1:
-        ev["request_id"] = found.pop()
+        rid = found.pop()
+        for ev in events:
+            ev["request_id"] = rid
 
 
 def _has_evidence(fmt: LogFormat, ev: RawEvent) -> bool:

@@ -401,42 +401,59 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
+def line_object(text: str) -> tuple[str, dict[str, Any]] | None:
+    """A one-line record that is a JSON object, or ends with one (winston's simple format:
+    ``error: <message> {"timestamp": ..., ...}``): the text before the object and the object.
+    None for any other record."""
+    line = text.strip()
+    if line[-1:] != "}" or "\n" in line:
+        return None
+    if line[:1] == "{":
+        try:
+            whole = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            whole = None
+        if isinstance(whole, dict):
+            return "", whole
+    last = None
+    for begin, end in balanced_objects(line):
+        last = (begin, end)
+    if last is None or last[1] != len(line):
+        return None
+    obj = parse_object(line[last[0] :])
+    return (line[: last[0]], obj) if isinstance(obj, dict) else None
+
+
 def json_view(text: str) -> str | None:
-    """A JSON-lines record (one object on one line) as text: its string values, decoded, one
-    per line (a logger's ``"stack"``, ``"exception"`` or ``"error"`` value is text that a text
-    format reads: its escaped line breaks are line breaks there, its quotes no delimiters).
-    None for any other record, and for an object that holds no string with a line break or a
-    ``": "`` (nothing a text format could read differently from the raw line)."""
-    stripped = text.strip()
-    if stripped[:1] != "{" or stripped[-1:] != "}" or "\n" in stripped:
+    """A record that is (or ends with) a JSON object, as text: the text before the object,
+    then the object's string values, decoded, one per line (a logger's ``"stack"``,
+    ``"exception"`` or ``"error"`` value is text that a text format reads: its escaped line
+    breaks are line breaks there, its quotes no delimiters). None for any other record, and
+    for an object whose strings hold no line break and no ``": "`` (nothing a text format
+    could read differently from the raw line)."""
+    if "}" not in text[-4:] or ("\\n" not in text and ": " not in text):
         return None
-    if "\\n" not in stripped and ": " not in stripped:
+    found = line_object(text)
+    if found is None:
         return None
-    try:
-        obj = orjson.loads(stripped)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(obj, dict):
-        return None
-    return "\n".join(v for v in _string_values(obj) if v.strip())
+    prefix, obj = found
+    values = [v for v in _string_values(obj) if v.strip()]
+    return "\n".join([prefix.rstrip(), *values] if prefix.strip() else values)
 
 
 def structured_ts(text: str) -> Any:
     """The timestamp a record's own structure names, for events read from a text format inside
-    it: the outermost JSON object's timestamp alias (zap's ``"ts":1763604004.123``, pino's
-    ``"time"``) or a ``key=value`` timestamp alias of a logfmt line (logrus ``time="..."``,
-    slog ``time=...``), on the record's first line. None when it names none."""
+    it: the timestamp alias of the JSON object that is the record or ends it (zap's
+    ``"ts":1763604004.123``, pino's ``"time"``, winston's simple format) or a ``key=value``
+    timestamp alias of a logfmt line (logrus ``time="..."``, slog ``time=...``), on the
+    record's first line. None when it names none."""
     line = text.lstrip().split("\n", 1)[0].rstrip()
+    found = line_object(line) if line[-1:] == "}" else None
+    if found is not None:
+        return fields_from_object(found[1]).get("timestamp")
     if line[:1] == "{":
-        obj: Any = None
-        if line[-1:] == "}":
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                obj = None
-        if not isinstance(obj, dict):
-            span = next(balanced_objects(line), None)
-            obj = parse_object(line[span[0] : span[1]]) if span and span[0] == 0 else None
+        span = next(balanced_objects(line), None)
+        obj = parse_object(line[span[0] : span[1]]) if span and span[0] == 0 else None
         return fields_from_object(obj).get("timestamp") if isinstance(obj, dict) else None
     m = _kv_ts_pattern().search(line)
     if m is None:

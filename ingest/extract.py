@@ -234,11 +234,14 @@ def _descend(value: Any, rest: tuple[str, ...]) -> Any:
     return value
 
 
-def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
+def fields_from_object(obj: dict[str, Any], nested: bool = False) -> dict[str, Any]:
     """Read the event fields of an object by their aliases (the earliest alias present wins).
 
     Walks the object's own keys once (not the alias list), so a wide JSON log record costs
-    one dictionary lookup per key.
+    one dictionary lookup per key. A field the object's own keys do not name is read from
+    the containers loggers nest an app's fields in (loguru's ``record.extra``, Log4j2's
+    ``contextMap``, Serilog's ``Properties``; not from a container inside a container:
+    ``nested``).
     """
     index = _alias_index()
     best: dict[str, tuple[int, Any]] = {}
@@ -266,7 +269,22 @@ def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
             ):
                 continue
             best[field] = (priority, value)
-    return {field: value for field, (_p, value) in best.items()}
+    out = {field: value for field, (_p, value) in best.items()}
+    if not nested:
+        for path in _containers():
+            inner = _descend(obj, path)
+            if isinstance(inner, dict):
+                for field, value in fields_from_object(inner, nested=True).items():
+                    out.setdefault(field, value)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _containers() -> tuple[tuple[str, ...], ...]:
+    """Where logging libraries nest an application's own fields ([containers] of
+    fields.toml), lower-cased key paths."""
+    paths = fields_file().get("containers", {}).get("paths", [])
+    return tuple(tuple(k.lower() for k in p.split(".")) for p in paths)
 
 
 def _instant(value: dict[str, Any]) -> str | None:

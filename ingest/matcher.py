@@ -201,8 +201,10 @@ class RecordMatcher:
             if fmt.guard is not None and not fmt.guard.search(own):
                 continue
             if fmt.exclude_words:
+                # words of the record's text: a JSON record's key names ("exception": null of
+                # loguru, "error": null) are no words of its message
                 if lower is None:
-                    lower = own.lower()
+                    lower = (view if view is not None else rest).lower()
                 if any(w in lower for w in fmt.exclude_words):
                     continue
             claimed: list[tuple[int, int]] | None = None  # None: the whole record
@@ -252,6 +254,8 @@ class RecordMatcher:
             if not ev.get("model"):
                 if model is None and not any(h in text for h in _MODEL_WORDS):
                     model = ""
+                if model is None:
+                    model = _structured_model(text)
                 if model is None:
                     hint = MODEL_HINT.search(text)
                     model = hint.group("model") if hint else ""
@@ -428,10 +432,8 @@ def json_view(text: str) -> str | None:
     """A record that is (or ends with) a JSON object, as text: the text before the object,
     then the object's string values, decoded, one per line (a logger's ``"stack"``,
     ``"exception"`` or ``"error"`` value is text that a text format reads: its escaped line
-    breaks are line breaks there, its quotes no delimiters). None for any other record, and
-    for an object whose strings hold no line break and no ``": "`` (nothing a text format
-    could read differently from the raw line)."""
-    if "}" not in text[-4:] or ("\\n" not in text and ": " not in text):
+    breaks are line breaks there, its quotes no delimiters). None for any other record."""
+    if "}" not in text[-4:]:
         return None
     found = line_object(text)
     if found is None:
@@ -439,6 +441,19 @@ def json_view(text: str) -> str | None:
     prefix, obj = found
     values = [v for v in _string_values(obj) if v.strip()]
     return "\n".join([prefix.rstrip(), *values] if prefix.strip() else values)
+
+
+def _structured_model(text: str) -> str | None:
+    """The model a JSON record names in its own fields (loguru's ``record.extra.model``),
+    before any text hint: a traceback's source line (``create(model=MODEL, ...)``) is code,
+    not the call's model."""
+    if text[:1] != "{" and "} " not in text and not text.rstrip().endswith("}"):
+        return None
+    found = line_object(text)
+    if found is None:
+        return None
+    model = fields_from_object(found[1]).get("model")
+    return model if isinstance(model, str) and model else None
 
 
 def structured_ts(text: str) -> Any:

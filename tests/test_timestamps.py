@@ -44,3 +44,23 @@ def test_epoch_values_are_converted_beside_iso_strings() -> None:
         None,
         "2025-11-20T02:00:04.500000+00:00",
     ]
+
+
+def test_a_line_that_opens_with_epoch_seconds_is_a_timestamped_record() -> None:
+    """Python logging's %(created)f: the traceback under the line is its record, and the
+    record's time is the epoch number."""
+    from ingest import load_events
+
+    log = (
+        "1795937475.393949 INFO assistant.chat chat ok request_id=ebf9c641-5ec2-48ae-ae1d-"
+        "e54a81f86784 model=qwen-plus\n"
+        "1795937475.395678 ERROR assistant.chat qwen call failed model=qwen-plus\n"
+        "Traceback (most recent call last):\n"
+        '  File "app.py", line 63, in run\n'
+        "openai.RateLimitError: Error code: 429 - You exceeded your current requests list.\n"
+    )
+    events, report = load_events([("created.log", log.encode())])
+    assert report.unparsed == 0
+    errors = events[events["is_error"]]
+    assert errors["line"].tolist() == [2]
+    assert errors["timestamp"].iloc[0] == pd.Timestamp("2026-11-29T07:31:15.395678Z")

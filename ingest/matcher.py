@@ -22,6 +22,7 @@ from ingest.extract import (
     parse_object,
 )
 from ingest.formats import LogFormat
+from ingest.timestamps import to_iso
 
 RawEvent = dict[str, Any]
 #: where a record names the model outside the error body (client-log-formats.md section 6.11)
@@ -354,6 +355,8 @@ class RecordMatcher:
             return []
         ev: RawEvent = {}
         for key, value in fields.items():
+            if key == "timestamp" and to_iso(value) is None:
+                continue  # no time: the text of a JSON key's object ("instant":{"epochSecond"...)
             ev["ts" if key == "timestamp" else key] = value
         return [self._finish(fmt, ev, text)] if _has_evidence(fmt, ev) else []
 

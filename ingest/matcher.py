@@ -174,16 +174,18 @@ class RecordMatcher:
         present = self.triggers_in(text)
         if not present:
             return []
-        view = json_view(text)
-        out = self._match(text, present, view)
+        out = self._match(text, present)
         if out:
             self._enrich(out, text, record_ts)
         return out
 
-    def _match(self, text: str, present: set[str], view: str | None) -> list[RawEvent]:
-        """The events of one record (see match). ``view``: the string values of a JSON record
-        as text lines (``json_view``), which the regex formats read instead of the raw JSON:
-        in it a stack trace has its line breaks, a value its start of line and its end."""
+    def _match(self, text: str, present: set[str]) -> list[RawEvent]:
+        """The events of one record (see match). A record that is (or ends with) a JSON object
+        has a ``view`` (``json_view``): its string values as text lines, which the regex
+        formats read instead of the raw JSON (in it a stack trace has its line breaks, a value
+        its start of line and its end) and whose words the exclude words are looked for in
+        (a key name such as loguru's ``"exception": null`` is no word of the message). It is
+        made only when a regex format or an exclude word is to be tried."""
         sites: list[ObjectSite] | None = None
         pairs: dict[str, Any] | None = None  # key=value pairs, read once per record
         fields: dict[str, Any] = {}
@@ -191,21 +193,24 @@ class RecordMatcher:
         rest = text  # the text no format has claimed yet
         taken: list[tuple[int, int]] = []  # the spans claimed so far
         out: list[RawEvent] = []
-        if view is not None:
-            present = present | self.triggers_in(view)
+        view: str | None = None
+        made = text[-4:].rstrip()[-1:] != "}"  # no JSON object ends it: no view to make
         for fmt, wanted in zip(self.formats, self._trigger_sets, strict=True):
             if present.isdisjoint(wanted):
                 continue
+            if not made and fmt.kind == "regex":
+                view, made = json_view(text), True
             # a JSON record's regex formats read its string values; the claimed text is the
             # view's, and once a text format read the record, its JSON is no other outcome's
             own = view if view is not None and fmt.kind == "regex" else rest
             if fmt.guard is not None and not fmt.guard.search(own):
                 continue
             if fmt.exclude_words:
-                # words of the record's text: a JSON record's key names ("exception": null of
-                # loguru, "error": null) are no words of its message
                 if lower is None:
                     lower = (view if view is not None else rest).lower()
+                if not made and any(w in lower for w in fmt.exclude_words):
+                    view, made = json_view(text), True
+                    lower = view.lower() if view is not None else lower
                 if any(w in lower for w in fmt.exclude_words):
                     continue
             claimed: list[tuple[int, int]] | None = None  # None: the whole record
@@ -246,12 +251,15 @@ class RecordMatcher:
         if _one_failure(events):
             _add_request_id(events, text)
         own_ts: Any = None  # the record's structured timestamp, read once when needed
+        # a time the record does not write at its head was inherited from a record above (a
+        # JSON line under a timestamped banner): the record's own structured time beats it
+        inherited = record_ts is not None and record_ts not in text[:200]
         for ev in events:
             ev["shape"] = head  # reduced to its shape only where a merge needs it
             if not ev.get("ts"):
-                if record_ts is None and own_ts is None:
+                if (record_ts is None or inherited) and own_ts is None:
                     own_ts = structured_ts(text) or ""
-                ev["ts"] = record_ts or own_ts or None
+                ev["ts"] = own_ts or record_ts or None
             if not ev.get("model"):
                 if model is None and not any(h in text for h in _MODEL_WORDS):
                     model = ""

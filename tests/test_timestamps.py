@@ -64,3 +64,21 @@ def test_a_line_that_opens_with_epoch_seconds_is_a_timestamped_record() -> None:
     errors = events[events["is_error"]]
     assert errors["line"].tolist() == [2]
     assert errors["timestamp"].iloc[0] == pd.Timestamp("2026-11-29T07:31:15.395678Z")
+
+
+def test_a_json_record_keeps_its_own_time_under_a_timestamped_line() -> None:
+    """A pino line below a timestamped banner inherits the banner's time as a record, but the
+    time it writes itself ("time", epoch ms) is the event's."""
+    from ingest import load_events
+
+    log = (
+        "2026-11-29T05:49:16.193Z INFO capture started\n"
+        '{"level":50,"time":1795931356292,"pid":2164,"hostname":"web-1","err":{"type":"Error",'
+        '"message":"500 An internal error has occured, please try again later or contact '
+        'service support.","stack":"Error: 500 An internal error has occured, please try again'
+        ' later or contact service support.\\n    at APIError.generate (/app/error.js:63:20)"},'
+        '"msg":"chat failed"}\n'
+    )
+    events, _report = load_events([("pino.log", log.encode())])
+    assert events["status_code"].tolist() == [500]
+    assert events["timestamp"].iloc[0] == pd.Timestamp("2026-11-29T05:49:16.292Z")

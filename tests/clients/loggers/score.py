@@ -28,6 +28,8 @@ from ingest import load_events  # noqa: E402
 WILD = ROOT / "tests" / "data" / "wild"
 #: a log line is written after the server's answer started, within this window
 WINDOW = (pd.Timedelta(milliseconds=-50), pd.Timedelta(seconds=3))
+#: captures the parser does not read yet (README.md says what is missing)
+NOT_YET = ("rich-handler",)
 CAPTURES = (
     "structlog-json",
     "structlog-epoch",
@@ -35,12 +37,15 @@ CAPTURES = (
     "stdlib-brackets",
     "stdlib-created",
     "python-json-logger",
+    "ecs-logging",
     "loguru-serialize",
     "pino",
     "winston-json",
     "winston-simple",
     "bunyan",
     "log4j2-json",
+    "logback-logstash",
+    "logback-pattern",
     "logrus-text",
     "logrus-json",
     "zap-json",
@@ -141,7 +146,9 @@ def _gap(ts: Any, when: pd.Timestamp) -> pd.Timedelta:
 
 
 def main() -> None:
-    names = sys.argv[1:] or [c for c in CAPTURES if (WILD / f"{c}.truth.json").exists()]
+    names = sys.argv[1:] or [
+        c for c in (*CAPTURES, *NOT_YET) if (WILD / f"{c}.truth.json").exists()
+    ]
     for name in names:
         s = score(name)
         print(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.clients.loggers.score import CAPTURES, NOT_YET, score
+from tests.clients.loggers.score import CAPTURES, score
 
 
 @pytest.mark.parametrize("name", CAPTURES)
@@ -22,13 +22,3 @@ def test_every_failure_of_a_logger_capture_is_recovered(name: str) -> None:
     assert s.right_time == s.failed  # not null, and at the server's instant
     assert s.success_as_error == 0
     assert s.success_events == s.successes  # the success lines are calls too
-
-
-@pytest.mark.parametrize("name", NOT_YET)
-def test_captures_not_read_yet_are_still_captures(name: str) -> None:
-    """rich's RichHandler lays a log out for a console (tests/clients/loggers/README.md): the
-    time only when it changes, messages wrapped at a column, the caller in a right-hand column,
-    tracebacks in boxes. Kept as the target of the work it needs; this checks that it still
-    loads and that its failures are there to be read."""
-    s = score(name)
-    assert s.failed == 5

@@ -4,7 +4,7 @@ time only when it changes, rich tracebacks boxed below) and ecs-logging's Stdlib
 (Elastic Common Schema JSON: "@timestamp", "log.level", the exception under "error").
 Run by hand (README.md):
 
-    /work/logger-venv/bin/python capture_stdlib_handlers.py rich|ecs
+    /work/logger-venv/bin/python capture_stdlib_handlers.py rich|rich-color|ecs
 """
 
 from __future__ import annotations
@@ -15,21 +15,26 @@ import sys
 from _scenario import capture, run
 
 KIND = sys.argv.pop(1) if len(sys.argv) > 1 else "rich"
-NAME = {"rich": "rich-handler", "ecs": "ecs-logging"}[KIND]
-PACKAGES = {"rich": ("rich",), "ecs": ("ecs-logging",)}[KIND]
+NAME = {"rich": "rich-handler", "rich-color": "rich-handler-color", "ecs": "ecs-logging"}[KIND]
+PACKAGES = {"rich": ("rich",), "rich-color": ("rich",), "ecs": ("ecs-logging",)}[KIND]
 NOTES = {
     "rich": "RichHandler(rich_tracebacks=True, show_path=True) on a 120-column console that is "
     "no terminal; fields in the message as key=value text.",
+    "rich-color": "RichHandler(rich_tracebacks=True, show_path=True) on a 100-column colour "
+    "terminal (force_terminal, 256 colours): what `script` or a pasted terminal keeps.",
     "ecs": "ecs_logging.StdlibFormatter on a StreamHandler; fields as extra=.",
 }[KIND]
 
 with capture(NAME, (*PACKAGES, "dashscope", "openai"), NOTES, logging.WARNING) as server:
     handler: logging.Handler
-    if KIND == "rich":
+    if KIND.startswith("rich"):
         from rich.console import Console
         from rich.logging import RichHandler
 
-        console = Console(file=sys.stderr, width=120, force_terminal=False, color_system=None)
+        if KIND == "rich":
+            console = Console(file=sys.stderr, width=120, force_terminal=False, color_system=None)
+        else:
+            console = Console(file=sys.stderr, width=100, force_terminal=True, color_system="256")
         handler = RichHandler(console=console, rich_tracebacks=True, show_path=True)
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:

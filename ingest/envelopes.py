@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -148,7 +148,8 @@ def detect(chunk: str) -> Envelope | None:
     """The envelope every one of the first non-blank lines of ``chunk`` is in, or None."""
     head = [ln for ln in chunk.split("\n", DECIDE_LINES * 2)[: DECIDE_LINES * 2] if ln.strip()]
     head = head[:DECIDE_LINES]
-    if head and head[0][:1] in ("[", "\x1b"):
+    if head and (head[0][:1] in ("[", "\x1b") or head[0][:20].isspace()):
+        # a console layout; a byte range of one (ingest.parallel) may open on any of its rows
         return ConsoleLayout.detect([strip_terminal_codes(line, carets=False) for line in head])
     if not head or not (head[0].startswith("{") or head[0][:1].isdigit()):
         return None
@@ -187,10 +188,13 @@ class ConsoleLayout(Envelope):
 
     time_col: int = 20
     msg_col: int = 29
+    #: the last time written, carried from one chunk of the file to the next
+    last: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def detect(cls, head: list[str]) -> ConsoleLayout | None:
-        m = _RICH_OPEN.match(head[0])
+        """The layout of ``head`` when one of its rows writes a time and all are its rows."""
+        m = next((m for m in map(_RICH_OPEN.match, head) if m is not None), None)
         if m is None:
             return None
         layout = cls(
@@ -222,7 +226,7 @@ class ConsoleLayout(Envelope):
         # a console's colours are in the way of the columns (a terminal capture, `script`)
         lines = strip_terminal_codes(chunk, carets=False).split("\n")
         out = list(lines)
-        time: str | None = None
+        time: str | None = self.last.get("time")
         head = -1  # the output line a logical line is gathered on
         parts: list[str] = []
         width = 0  # the message column's width in this record (0: unknown)
@@ -273,6 +277,8 @@ class ConsoleLayout(Envelope):
             parts.append(("" if _folded(last, width) else " ") + text)
             last = text
         close()
+        if time is not None:
+            self.last["time"] = time
         return "\n".join(out)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -148,9 +148,150 @@ def detect(chunk: str) -> Envelope | None:
     """The envelope every one of the first non-blank lines of ``chunk`` is in, or None."""
     head = [ln for ln in chunk.split("\n", DECIDE_LINES * 2)[: DECIDE_LINES * 2] if ln.strip()]
     head = head[:DECIDE_LINES]
+    if head and (head[0][:1] in ("[", "\x1b") or head[0][:20].isspace()):
+        # a console layout; a byte range of one (ingest.parallel) may open on any of its rows
+        return ConsoleLayout.detect([strip_terminal_codes(line, carets=False) for line in head])
     if not head or not (head[0].startswith("{") or head[0][:1].isdigit()):
         return None
     for env in envelopes():
         if all(env.unwrap_line(line) is not None for line in head):
             return env
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# A console layout: rich's RichHandler (Python CLIs, notebooks, logs pasted from a terminal)
+# draws a table, not log lines: "[11/29/26 15:49:00] ERROR    <message>    file.py:59" with the
+# time only when it changed (a blank time column below it), the message wrapped at its column
+# (a token longer than the column folded without a hyphen), the caller in a right-hand column and
+# a traceback drawn in a box with the exception line below it.
+
+#: the first row of a record that writes its time: ``[%x %X]`` (the C locale's 11/29/26), the
+#: level (padded to 8), the message from the column after it
+_RICH_OPEN = re.compile(
+    r"^\[(?P<date>\d{1,2}/\d{1,2}/\d{2}(?:\d{2})?) (?P<time>\d{1,2}:\d{2}:\d{2})\] "
+    r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) +"
+)
+_RICH_LEVEL = re.compile(r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) +")
+#: the caller column at the right edge of a record's first row
+_RICH_CALLER = re.compile(r" {2,}(?P<caller>[\w.<>-]+:\d+)$")
+_BOX = ("╭", "│", "╰", "┃", "┏", "┗")
+
+
+@dataclass(frozen=True)
+class ConsoleLayout(Envelope):
+    """rich's RichHandler table undone, one line for one line (line numbers still point into
+    the file): each record's first row becomes ``<date> <time> LEVEL <message>`` with the time
+    it omitted filled in and its wrapped rows joined to it; the rows it took become a single
+    space (an indented line: they stay in the record); a traceback box is dropped (its code
+    and locals are no outcome) and the exception line below it is joined the same way."""
+
+    time_col: int = 20
+    msg_col: int = 29
+    #: the last time written, carried from one chunk of the file to the next
+    last: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def detect(cls, head: list[str]) -> ConsoleLayout | None:
+        """The layout of ``head`` when one of its rows writes a time and all are its rows."""
+        m = next((m for m in map(_RICH_OPEN.match, head) if m is not None), None)
+        if m is None:
+            return None
+        layout = cls(
+            name="rich-console",
+            description="rich's RichHandler console layout",
+            time_col=m.start("level"),
+            msg_col=m.end(),
+        )
+        if all(layout._kind(line) is not None for line in head):
+            return layout
+        return None
+
+    def _kind(self, line: str) -> str | None:
+        """ "open" (a record's first row), "row" (a row of the message column), or None."""
+        if _RICH_OPEN.match(line):
+            return "open"
+        if line[: self.time_col].strip():
+            return None
+        if _RICH_LEVEL.match(line, self.time_col):
+            return "open"
+        if not line[: self.msg_col].strip():
+            return "row"
+        return None
+
+    def unwrap_line(self, line: str) -> str | None:
+        return line if self._kind(line) is not None else None
+
+    def unwrap(self, chunk: str) -> str:
+        # a console's colours are in the way of the columns (a terminal capture, `script`)
+        lines = strip_terminal_codes(chunk, carets=False).split("\n")
+        out = list(lines)
+        time: str | None = self.last.get("time")
+        head = -1  # the output line a logical line is gathered on
+        parts: list[str] = []
+        width = 0  # the message column's width in this record (0: unknown)
+        last = ""  # the last row joined
+        boxed = False
+
+        def close() -> None:
+            if head >= 0:
+                out[head] += "".join(parts)
+
+        for i, line in enumerate(lines):
+            m = _RICH_OPEN.match(line)
+            kind = "open" if m else self._kind(line)
+            if kind is None:
+                close()
+                head, parts, boxed = -1, [], False
+                continue
+            if kind == "open":
+                close()
+                if m is not None:
+                    time = _rich_time(m.group("date"), m.group("time"))
+                level = _RICH_LEVEL.match(line, self.time_col)
+                assert level is not None
+                body = line[level.end() :].rstrip()
+                caller = _RICH_CALLER.search(body)
+                width = 0
+                if caller is not None:
+                    body = body[: caller.start()].rstrip()
+                    width = len(line.rstrip()) - self.msg_col - len(caller.group("caller")) - 1
+                stamp = f"{time} " if time else ""
+                out[i] = f"{stamp}{level.group('level')} "
+                head, parts, last, boxed = i, [body], body, False
+                continue
+            text = line[self.msg_col :].rstrip()
+            out[i] = " "
+            if text[:1] in _BOX:
+                boxed = True
+                continue
+            if boxed:
+                # the exception line under a traceback's box: a line of the record of its own
+                close()
+                out[i] = ""
+                head, parts, last, boxed = i, [text], text, False
+                continue
+            if head < 0:
+                out[i] = line
+                continue
+            parts.append(("" if _folded(last, width) else " ") + text)
+            last = text
+        close()
+        if time is not None:
+            self.last["time"] = time
+        return "\n".join(out)
+
+
+def _folded(row: str, width: int) -> bool:
+    """A row that fills the message column with one token was folded mid-token (rich folds a
+    token longer than the column; a word that does not fit goes to the next row whole)."""
+    return width > 0 and len(row) >= width and " " not in row
+
+
+def _rich_time(date: str, clock: str) -> str:
+    """``11/29/26`` (``%x`` in the C locale: month first; a first field over 12 is a day)."""
+    a, b, c = (int(x) for x in date.split("/"))
+    month, day = (b, a) if a > 12 else (a, b)
+    year = c if c > 99 else 2000 + c
+    hh, mm, ss = clock.split(":")
+    return f"{year:04d}-{month:02d}-{day:02d} {int(hh):02d}:{mm}:{ss}"

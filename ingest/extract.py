@@ -234,11 +234,14 @@ def _descend(value: Any, rest: tuple[str, ...]) -> Any:
     return value
 
 
-def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
+def fields_from_object(obj: dict[str, Any], nested: bool = False) -> dict[str, Any]:
     """Read the event fields of an object by their aliases (the earliest alias present wins).
 
     Walks the object's own keys once (not the alias list), so a wide JSON log record costs
-    one dictionary lookup per key.
+    one dictionary lookup per key. A field the object's own keys do not name is read from
+    the containers loggers nest an app's fields in (loguru's ``record.extra``, Log4j2's
+    ``contextMap``, Serilog's ``Properties``; not from a container inside a container:
+    ``nested``).
     """
     index = _alias_index()
     best: dict[str, tuple[int, Any]] = {}
@@ -253,6 +256,8 @@ def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
             if held is not None and held[0] <= priority:
                 continue
             value = _descend(raw, rest) if rest else raw
+            if field == "timestamp" and isinstance(value, dict):
+                value = _instant(value)
             if value is None or value == "" or not isinstance(value, str | int | float):
                 continue  # a dict, list, set or tuple (a Python literal) is no field value
             # a bare "id" is a request id only in the compat form chatcmpl-<rid>
@@ -264,7 +269,31 @@ def fields_from_object(obj: dict[str, Any]) -> dict[str, Any]:
             ):
                 continue
             best[field] = (priority, value)
-    return {field: value for field, (_p, value) in best.items()}
+    out = {field: value for field, (_p, value) in best.items()}
+    if not nested:
+        for path in _containers():
+            inner = _descend(obj, path)
+            if isinstance(inner, dict):
+                for field, value in fields_from_object(inner, nested=True).items():
+                    out.setdefault(field, value)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _containers() -> tuple[tuple[str, ...], ...]:
+    """Where logging libraries nest an application's own fields ([containers] of
+    fields.toml), lower-cased key paths."""
+    paths = fields_file().get("containers", {}).get("paths", [])
+    return tuple(tuple(k.lower() for k in p.split(".")) for p in paths)
+
+
+def _instant(value: dict[str, Any]) -> str | None:
+    """Java's Instant as Log4j2's JsonLayout writes it, ``{"epochSecond": 1763604004,
+    "nanoOfSecond": 123000000}``, as the exact decimal text of its epoch seconds."""
+    seconds, nanos = value.get("epochSecond"), value.get("nanoOfSecond", 0)
+    if type(seconds) is not int or type(nanos) is not int or not 0 <= nanos < 10**9:
+        return None
+    return f"{seconds}.{nanos:09d}"
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from ingest.extract import (
     parse_object,
 )
 from ingest.formats import LogFormat
+from ingest.timestamps import to_iso
 
 RawEvent = dict[str, Any]
 #: where a record names the model outside the error body (client-log-formats.md section 6.11)
@@ -173,6 +174,18 @@ class RecordMatcher:
         present = self.triggers_in(text)
         if not present:
             return []
+        out = self._match(text, present)
+        if out:
+            self._enrich(out, text, record_ts)
+        return out
+
+    def _match(self, text: str, present: set[str]) -> list[RawEvent]:
+        """The events of one record (see match). A record that is (or ends with) a JSON object
+        has a ``view`` (``json_view``): its string values as text lines, which the regex
+        formats read instead of the raw JSON (in it a stack trace has its line breaks, a value
+        its start of line and its end) and whose words the exclude words are looked for in
+        (a key name such as loguru's ``"exception": null`` is no word of the message). It is
+        made only when a regex format or an exclude word is to be tried."""
         sites: list[ObjectSite] | None = None
         pairs: dict[str, Any] | None = None  # key=value pairs, read once per record
         fields: dict[str, Any] = {}
@@ -180,14 +193,24 @@ class RecordMatcher:
         rest = text  # the text no format has claimed yet
         taken: list[tuple[int, int]] = []  # the spans claimed so far
         out: list[RawEvent] = []
+        view: str | None = None
+        made = text[-4:].rstrip()[-1:] != "}"  # no JSON object ends it: no view to make
         for fmt, wanted in zip(self.formats, self._trigger_sets, strict=True):
             if present.isdisjoint(wanted):
                 continue
-            if fmt.guard is not None and not fmt.guard.search(rest):
+            if not made and fmt.kind == "regex":
+                view, made = json_view(text), True
+            # a JSON record's regex formats read its string values; the claimed text is the
+            # view's, and once a text format read the record, its JSON is no other outcome's
+            own = view if view is not None and fmt.kind == "regex" else rest
+            if fmt.guard is not None and not fmt.guard.search(own):
                 continue
             if fmt.exclude_words:
                 if lower is None:
-                    lower = rest.lower()
+                    lower = (view if view is not None else rest).lower()
+                if not made and any(w in lower for w in fmt.exclude_words):
+                    view, made = json_view(text), True
+                    lower = view.lower() if view is not None else lower
                 if any(w in lower for w in fmt.exclude_words):
                     continue
             claimed: list[tuple[int, int]] | None = None  # None: the whole record
@@ -197,7 +220,7 @@ class RecordMatcher:
                 events = self._objects(fmt, rest, sites)
             elif fmt.kind == "regex":
                 claimed = []
-                events = self._regex(fmt, rest, claimed, taken)
+                events = self._regex(fmt, own, claimed, taken)
             else:
                 if pairs is None:
                     pairs = kv_pairs(rest)
@@ -209,28 +232,39 @@ class RecordMatcher:
             if claimed is None:
                 break
             taken.extend(claimed)
-            rest = _blank(rest, claimed)
-            present = self.triggers_in(rest)
+            if view is not None:
+                view = _blank(view, claimed)
+                rest = _blank(rest, [(0, len(rest))])
+                present = self.triggers_in(view)
+            else:
+                rest = _blank(rest, claimed)
+                present = self.triggers_in(rest)
             if not present:
                 break
             sites, pairs, lower = None, None, None
-        if out:
-            self._enrich(out, text, record_ts)
         return out
 
     def _enrich(self, events: list[RawEvent], text: str, record_ts: str | None) -> None:
         model: str | None = None
         head = text[:160]
         _add_context(events, text)
-        if len(events) == 1 and not events[0].get("request_id"):
-            _add_request_id(events[0], text)
+        if _one_failure(events):
+            _add_request_id(events, text)
+        own_ts: Any = None  # the record's structured timestamp, read once when needed
+        # a time the record does not write at its head was inherited from a record above (a
+        # JSON line under a timestamped banner): the record's own structured time beats it
+        inherited = record_ts is not None and record_ts not in text[:200]
         for ev in events:
             ev["shape"] = head  # reduced to its shape only where a merge needs it
             if not ev.get("ts"):
-                ev["ts"] = record_ts
+                if (record_ts is None or inherited) and own_ts is None:
+                    own_ts = structured_ts(text) or ""
+                ev["ts"] = own_ts or record_ts or None
             if not ev.get("model"):
                 if model is None and not any(h in text for h in _MODEL_WORDS):
                     model = ""
+                if model is None:
+                    model = _structured_model(text)
                 if model is None:
                     hint = MODEL_HINT.search(text)
                     model = hint.group("model") if hint else ""
@@ -329,6 +363,8 @@ class RecordMatcher:
             return []
         ev: RawEvent = {}
         for key, value in fields.items():
+            if key == "timestamp" and to_iso(value) is None:
+                continue  # no time: the text of a JSON key's object ("instant":{"epochSecond"...)
             ev["ts" if key == "timestamp" else key] = value
         return [self._finish(fmt, ev, text)] if _has_evidence(fmt, ev) else []
 
@@ -380,6 +416,87 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
+def line_object(text: str) -> tuple[str, dict[str, Any]] | None:
+    """A one-line record that is a JSON object, or ends with one (winston's simple format:
+    ``error: <message> {"timestamp": ..., ...}``): the text before the object and the object.
+    None for any other record."""
+    line = text.strip()
+    if line[-1:] != "}" or "\n" in line:
+        return None
+    if line[:1] == "{":
+        try:
+            whole = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            whole = None
+        if isinstance(whole, dict):
+            return "", whole
+    last = None
+    for begin, end in balanced_objects(line):
+        last = (begin, end)
+    if last is None or last[1] != len(line):
+        return None
+    obj = parse_object(line[last[0] :])
+    return (line[: last[0]], obj) if isinstance(obj, dict) else None
+
+
+def json_view(text: str) -> str | None:
+    """A record that is (or ends with) a JSON object, as text: the text before the object,
+    then the object's string values, decoded, one per line (a logger's ``"stack"``,
+    ``"exception"`` or ``"error"`` value is text that a text format reads: its escaped line
+    breaks are line breaks there, its quotes no delimiters). None for any other record."""
+    if "}" not in text[-4:]:
+        return None
+    found = line_object(text)
+    if found is None:
+        return None
+    prefix, obj = found
+    values = [v for v in _string_values(obj) if v.strip()]
+    return "\n".join([prefix.rstrip(), *values] if prefix.strip() else values)
+
+
+def _structured_model(text: str) -> str | None:
+    """The model a JSON record names in its own fields (loguru's ``record.extra.model``),
+    before any text hint: a traceback's source line (``create(model=MODEL, ...)``) is code,
+    not the call's model."""
+    if text[:1] != "{" and "} " not in text and not text.rstrip().endswith("}"):
+        return None
+    found = line_object(text)
+    if found is None:
+        return None
+    model = fields_from_object(found[1]).get("model")
+    return model if isinstance(model, str) and model else None
+
+
+def structured_ts(text: str) -> Any:
+    """The timestamp a record's own structure names, for events read from a text format inside
+    it: the timestamp alias of the JSON object that is the record or ends it (zap's
+    ``"ts":1763604004.123``, pino's ``"time"``, winston's simple format) or a ``key=value``
+    timestamp alias of a logfmt line (logrus ``time="..."``, slog ``time=...``), on the
+    record's first line. None when it names none."""
+    line = text.lstrip().split("\n", 1)[0].rstrip()
+    found = line_object(line) if line[-1:] == "}" else None
+    if found is not None:
+        return fields_from_object(found[1]).get("timestamp")
+    if line[:1] == "{":
+        span = next(balanced_objects(line), None)
+        obj = parse_object(line[span[0] : span[1]]) if span and span[0] == 0 else None
+        return fields_from_object(obj).get("timestamp") if isinstance(obj, dict) else None
+    m = _kv_ts_pattern().search(line)
+    if m is None:
+        return None
+    return m.group("quoted") if m.group("quoted") is not None else m.group("bare")
+
+
+@lru_cache(maxsize=1)
+def _kv_ts_pattern() -> re.Pattern[str]:
+    """``<timestamp alias>=value`` (quoted or bare), the first one of a line."""
+    names = {p[0] for p in field_aliases()["timestamp"] if len(p) == 1}
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(
+        rf"""(?<![\w.@-])(?:{alternation})=(?:"(?P<quoted>[^"\n]{{1,64}})"|(?P<bare>[^\s"]{{1,64}}))"""
+    )
+
+
 def _add_context(events: list[RawEvent], text: str) -> None:
     """The API key and client host the record names, where the format did not read them."""
     if all(ev.get(f) not in (None, "") for ev in events for f in CONTEXT_FIELDS):
@@ -403,14 +520,29 @@ def _request_id_pattern() -> re.Pattern[str]:
     )
 
 
-def _add_request_id(ev: RawEvent, text: str) -> None:
+def _one_failure(events: list[RawEvent]) -> bool:
+    """The events of a record are one failure told more than once (winston's message and
+    stack of one error), none with a request id: one status at most, one code at most, no
+    retried attempt among them."""
+    if len(events) == 1:
+        return not events[0].get("request_id")
+    if any(ev.get("request_id") or ev.get("role") == "retry" for ev in events):
+        return False
+    statuses = {str(ev["status"]) for ev in events if ev.get("status") not in (None, "")}
+    codes = {str(ev["code"]) for ev in events if ev.get("code") not in (None, "")}
+    return len(statuses) <= 1 and len(codes) <= 1
+
+
+def _add_request_id(events: list[RawEvent], text: str) -> None:
     """The request id a record names outside the body the format read (a response header, an
     error's ``responseBody`` string), when it names exactly one."""
     if "equest" not in text and "EQUEST" not in text and "eq_id" not in text and "eqId" not in text:
         return
     found = {m.group("rid") for m in _request_id_pattern().finditer(text)}
     if len(found) == 1:
-        ev["request_id"] = found.pop()
+        rid = found.pop()
+        for ev in events:
+            ev["request_id"] = rid
 
 
 def _has_evidence(fmt: LogFormat, ev: RawEvent) -> bool:

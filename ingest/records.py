@@ -21,7 +21,8 @@ _MONTH = "(?:" + "|".join(MONTHS) + ")"
 
 #: a timestamp at the start of a line, optionally after a bracket or a level word (or a syslog
 #: priority, RFC 5424 "<34>1 "): ISO-like; the common log format's 20/Nov/2026:10:00:05 +0800;
-#: BSD syslog's "Nov 20 10:00:02" (/var/log/syslog, journalctl's default output); time only
+#: BSD syslog's "Nov 20 10:00:02" (/var/log/syslog, journalctl's default output); time only;
+#: epoch seconds with a fraction (Python logging's %(created)f: "1795937475.393949 ERROR ...")
 LEADING_TS = re.compile(
     r"""^(?:<\d{1,3}>\d?\ ?)?(?:\[?[A-Z]{3,8}\]?[ :]\s*)?\[?
     (?P<ts>
@@ -34,6 +35,7 @@ LEADING_TS = re.compile(
     + _MONTH
     + r"""\ [\ \d]\d\ \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?
       | \d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?
+      | 1\d{9}\.\d{3,9}
     )""",
     re.VERBOSE,
 )

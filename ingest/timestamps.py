@@ -15,7 +15,8 @@ import re
 from calendar import monthrange
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
@@ -35,21 +36,14 @@ def to_iso(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        v = float(value)
-        if v > 1e17:
-            v /= 1e9
-        elif v > 1e14:
-            v /= 1e6
-        elif v > 1e11:
-            v /= 1e3
-        if not 1e8 < v < 4e9:
-            return None
-        return pd.Timestamp(v, unit="s", tz="UTC").isoformat()
+        # repr() is the shortest text that reads back as the same float: 1763604004.123, not
+        # the binary 1763604004.1229999 that float arithmetic would carry into the fraction
+        return _from_epoch(repr(value))
     text = str(value).strip()
     if not text:
         return None
-    if text.isdigit():
-        return to_iso(int(text))
+    if _EPOCH_TEXT.fullmatch(text):
+        return _from_epoch(text)
     m = _ISO.search(text[:64])
     if m:
         date = m.group("date").replace("/", "-")
@@ -70,6 +64,31 @@ def to_iso(value: Any) -> str | None:
         except (TypeError, ValueError, IndexError):
             return None
     return None
+
+
+#: an epoch number written as text ("1763604004", "1763604004.5", "1763604004123")
+_EPOCH_TEXT = re.compile(r"\d{1,20}(?:\.\d{0,20})?")
+#: a float's repr beyond 1e16 ("1.7636040041234568e+18")
+_EPOCH_REPR = re.compile(r"\d{1,20}(?:\.\d{0,20})?(?:e\+?\d{1,2})?")
+#: the unit of an epoch number by its magnitude: ns, us, ms, else seconds
+_EPOCH_UNITS = ((Decimal("1e17"), 0), (Decimal("1e14"), 3), (Decimal("1e11"), 6))
+
+
+def _from_epoch(text: str) -> str | None:
+    """ISO text (UTC) of an epoch number in seconds, ms, us or ns (told by its magnitude),
+    read from its decimal text exactly (no float: .123 stays .123, not .122999907)."""
+    if not _EPOCH_REPR.fullmatch(text):
+        return None  # nan, inf, negative
+    number = Decimal(text)
+    scale = next((s for limit, s in _EPOCH_UNITS if number > limit), 9)
+    nanos = int(number.scaleb(scale))
+    if not 1e8 < nanos / 1e9 < 4e9:
+        return None
+    seconds, frac = divmod(nanos, 1_000_000_000)
+    out = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        out += "." + f"{frac:09d}".rstrip("0")
+    return out + "+00:00"
 
 
 _MONTH = "(?P<mon>" + "|".join(MONTHS) + ")"
@@ -193,9 +212,11 @@ def to_utc_raw(values: Sequence[Any], tz: str) -> pd.Series:
         zone,
     )
     iso = pc.binary_join_element_wise(date, "T", parts.field("t"), ".", frac, zone, "").to_pylist()
+    # a value the regex did not read (an epoch number) is a null struct whose fields are not
+    # null ("T.0"): go by the input, not by the joined text
     out = [
-        i if i is not None else (None if v is None else to_iso(v))
-        for i, v in zip(iso, values, strict=True)
+        i if f is not None and i is not None else (None if v is None else to_iso(v))
+        for i, f, v in zip(iso, fast, values, strict=True)
     ]
     return to_utc(out, tz)
 

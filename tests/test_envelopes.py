@@ -110,3 +110,75 @@ def test_terminal_colours_are_no_part_of_the_lines(caret: bool) -> None:
     coloured, _report = _frame(text)
     pd.testing.assert_frame_equal(coloured, plain)
     assert coloured["timestamp"].notna().all()
+
+
+# rich's RichHandler (tests/clients/loggers/README.md): a console layout undone like an envelope
+WIDTH = 100  # the console's: the message column is 100 - 29 - len(caller) - 1 = 61 wide
+
+
+def _rich(msg: str, time: str = "", level: str = "", caller: str = "") -> str:
+    """One row as RichHandler draws it: time, level, message columns, the caller at the edge."""
+    row = (f"[{time}] " if time else " " * 20) + (f"{level:<8} " if level else " " * 9) + msg
+    return (row.ljust(WIDTH - len(caller)) + caller) if caller else row.ljust(WIDTH)
+
+
+RICH = [
+    _rich(
+        "chat ok request_id=095e5de8-8634-42f4-8417-6130b7a470bd",
+        "11/29/26 15:49:00",
+        "INFO",
+        "app.py:50",
+    ),
+    _rich("model=qwen-plus"),
+    _rich("qwen call failed model=qwen-plus", level="ERROR", caller="app.py:59"),
+    _rich("╭──────────── Traceback (most recent call last) ───────╮"),
+    _rich("│ ❱ 65 │   │   client.chat.completions.create(model= │"),
+    _rich("╰──────────────────────────────────────────────────────╯"),
+    _rich("BadRequestError: Error code: 400 - <400>"),
+    _rich("InternalError.Algo.DataInspectionFailed: Input data may"),
+    _rich("contain inappropriate content. For details, see:"),
+    _rich("https://help.aliyun.com/zh/model-studio/error-code#inappropri"),
+    _rich("ate-content"),
+    _rich(
+        "qwen call failed status_code=429 code=Throttling.RateQuota",
+        "11/29/26 15:49:01",
+        "ERROR",
+        "app.py:74",
+    ),
+    _rich("request_id=66164923-588c-4907-bcc2-162e5857aacb"),
+]
+
+
+def test_a_rich_console_log_is_undone_one_line_for_one_line() -> None:
+    text = "\n".join(RICH)
+    layout = detect(text)
+    assert layout is not None
+    assert layout.name == "rich-console"
+    lines = layout.unwrap(text).split("\n")
+    assert len(lines) == len(RICH)
+    assert lines[0] == (
+        "2026-11-29 15:49:00 INFO chat ok request_id=095e5de8-8634-42f4-8417-6130b7a470bd"
+        " model=qwen-plus"
+    )
+    # the time the row omitted is filled in; the box is dropped; a token folded at the
+    # column's edge (its row is full and has no space) is joined without a space
+    assert lines[2] == "2026-11-29 15:49:00 ERROR qwen call failed model=qwen-plus"
+    assert lines[6].endswith(
+        "see: https://help.aliyun.com/zh/model-studio/error-code#inappropriate-content"
+    )
+    assert all(line == " " for line in lines[7:11])
+    events, report = load_events([("rich.log", (text + "\n").encode())], tz="UTC")
+    assert report.files[0].envelope == "rich-console"  # type: ignore[attr-defined]
+    errors = events[events["is_error"]].sort_values("line")
+    assert errors["line"].tolist() == [3, 12]
+    assert errors["code"].tolist() == ["DataInspectionFailed", "Throttling.RateQuota"]
+    assert errors["request_id"].iloc[1] == "66164923-588c-4907-bcc2-162e5857aacb"
+    assert errors["timestamp"].tolist() == [
+        pd.Timestamp("2026-11-29 15:49:00", tz="UTC"),
+        pd.Timestamp("2026-11-29 15:49:01", tz="UTC"),
+    ]
+
+
+def test_bracketed_logs_that_are_no_console_layout_stay_as_they_are() -> None:
+    text = "[2026-11-29 15:49:00] ERROR app: x\n[INFO] 2026-11-29 15:49:01 y\n"
+    assert detect(text) is None

@@ -76,7 +76,7 @@ def capture(
         answered = list(server.answered)
     truth = wrapper_truth(
         name,
-        f"tests/clients/wrappers/{Path(sys.argv[0]).name}",
+        Path(sys.argv[0]).resolve().relative_to(ROOT).as_posix(),
         versions(*packages),
         notes,
         answered,

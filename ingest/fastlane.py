@@ -194,15 +194,16 @@ class FastLane:
 
     def run_chunk(
         self,
-        text: str,
+        text: str | bytes,
         grouper: RecordGrouper,
         collector: EventCollector,
         handle: Callable[[Record], None],
     ) -> None:
-        """Parse ``text`` (whole lines): fast lines here, the rest through ``handle`` in order."""
+        """Parse ``text`` (whole lines; bytes: UTF-8): fast lines here, the rest through
+        ``handle`` in order."""
         self.timestamped = grouper.timestamped
         collector.track_new_ids = True
-        data = text.encode("utf-8")
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
         lines = _Chunk(data, first_line=grouper.line_no + 1)
         if lines.n == 0:
             collector.remember_external(ToldIds(RequestIds(0), np.zeros(0, dtype=bool)))

@@ -114,6 +114,17 @@ class FileParser:
             self._carets = "^[[" in chunk
         return application_text(chunk, self.envelope, carets=self._carets)
 
+    def _as_read(self, data: bytes, grouper: RecordGrouper) -> bool:
+        """The application's lines are ``data`` as read: no envelope, no colour codes, and the
+        grouping decided (what unwrap and _decide_grouping would do to its text is nothing)."""
+        return (
+            self._envelope_decided
+            and self.envelope is None
+            and self._carets is False
+            and grouper.timestamped is not None
+            and b"\x1b" not in data
+        )
+
     def _fast_lane(self) -> FastLane:
         return FastLane(
             self.matcher,
@@ -161,10 +172,21 @@ class FileParser:
         try:
             raw = open_raw(self.source)
             with raw:
-                chunks = iter_text_chunks(raw, on_bytes=on_bytes, encoding=encoding)
-                for used, text in chunks:
+                chunks = iter_text_chunks(
+                    raw, on_bytes=on_bytes, encoding=encoding, ascii_bytes=lane is not None
+                )
+                for used, read in chunks:
                     self.report.encoding = used
-                    self.report.bytes_read += len(text)
+                    self.report.bytes_read += len(read)
+                    # an ASCII chunk comes as read: the lane takes its bytes
+                    if (
+                        isinstance(read, bytes)
+                        and lane is not None
+                        and self._as_read(read, grouper)
+                    ):
+                        lane.run_chunk(read, grouper, self.collector, self.handle)
+                        continue
+                    text = read.decode("ascii") if isinstance(read, bytes) else read
                     chunk = self.unwrap(text)
                     if lane is not None and _decide_grouping(grouper, chunk):
                         lane.run_chunk(chunk, grouper, self.collector, self.handle)

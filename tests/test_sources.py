@@ -352,3 +352,33 @@ def test_progress_reports_bytes(tmp_path: Path) -> None:
     load_events(log, progress=lambda done, total: seen.append((done, total)))
     assert seen
     assert seen[-1] == (log.stat().st_size, log.stat().st_size)
+
+
+@pytest.mark.parametrize("chunk_bytes", [7, 64, 4096])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"2026-11-20 10:00:00 INFO ok request_id=a\r\n" * 40,  # CRLF
+        b"ascii line\n" * 30 + "caf\u00e9 \u9519\u8bef\n".encode() * 5 + b"ascii again\n" * 30,
+        b"one\rtwo\rthree\r" * 20,  # lone CR line ends
+        b"x" * 300 + b"\n" + b"short\n" * 10,  # a line longer than a chunk
+        b"\xff\xfebroken\n" + b"ascii\n" * 50,  # invalid bytes, then ASCII
+        b"no newline at the end",
+    ],
+)
+def test_ascii_chunks_as_bytes_are_the_text_they_decode_to(
+    body: bytes, chunk_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast lane gets ASCII chunks of a UTF-8 file undecoded: what they say is what the
+    decoded chunks say, line for line, whatever the chunk boundaries."""
+    monkeypatch.setattr(sources, "MAX_LINE_CHARS", 200)
+
+    def read(ascii_bytes: bool) -> list[str]:
+        chunks = sources.iter_text_chunks(
+            io.BytesIO(body), chunk_bytes=chunk_bytes, encoding="utf-8", ascii_bytes=ascii_bytes
+        )
+        return [c.decode("ascii") if isinstance(c, bytes) else c for _enc, c in chunks]
+
+    as_text, as_read = read(False), read(True)
+    assert "".join(as_read) == "".join(as_text)
+    assert all(c.endswith("\n") for c in as_read[:-1])

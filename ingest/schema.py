@@ -359,20 +359,26 @@ def outcome_prints(frame: pd.DataFrame) -> Prints:
 
 def share_outcomes(parts: list[Prints]) -> bool:
     """Two of the parts (outcome_prints of frames, each sorted and distinct) may have an
-    outcome in common."""
+    outcome in common.
+
+    A table of seen slots (the top bits of a fingerprint) says which fingerprints of a part
+    may be in an earlier one; only those are searched for there (four parts of a million:
+    0.03 s; searching all of them took 0.11, sorting them together 0.16)."""
+    parts = [p for p in parts if len(p)]
     if len(parts) < 2:
         return False
-    for k, part in enumerate(parts[1:], start=1):
-        if not len(part):
-            continue
-        for earlier in parts[:k]:
-            if not len(earlier):
-                continue
-            # a sorted search for sorted keys (numpy starts each from the last one's place):
-            # 0.1 s for four parts of a million, where sorting them together took 0.16
-            at = np.minimum(np.searchsorted(earlier, part), len(earlier) - 1)
-            if (earlier[at] == part).any():
-                return True
+    bits = min(24, max(10, int(sum(len(p) for p in parts)).bit_length() + 2))
+    shift = np.uint64(64 - bits)
+    seen = np.zeros(1 << bits, dtype=bool)
+    for k, part in enumerate(parts):
+        slots = (part >> shift).astype(np.intp)
+        if k:
+            maybe = part[seen[slots]]
+            for earlier in parts[:k] if len(maybe) else []:
+                at = np.minimum(np.searchsorted(earlier, maybe), len(earlier) - 1)
+                if (earlier[at] == maybe).any():
+                    return True
+        seen[slots] = True
     return False
 
 

@@ -102,11 +102,16 @@ def _sorted_union(parts: list[pd.Series]) -> pd.Categorical:
         union = union.union(c.categories)
     if not union.is_monotonic_increasing:  # mixed types that do not sort: as they came
         union = pd.Index(pd.unique(np.concatenate([c.categories.to_numpy() for c in cats])))
-    codes = []
-    for c in cats:
-        table = np.append(union.get_indexer(c.categories), -1)  # code -1 stays missing
-        codes.append(table[c.codes])
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=union, validate=False)
+    dtype = pd.CategoricalDtype(union)
+    if all(c.categories.equals(union) for c in cats):  # the ranges of one file, usually
+        codes = [c.codes for c in cats]
+    else:
+        width = np.min_scalar_type(-len(union) - 1)  # the codes' own small type (int8 ...)
+        codes = []
+        for c in cats:
+            table = np.append(union.get_indexer(c.categories), -1).astype(width)  # -1 stays
+            codes.append(table[c.codes])
+    return pd.Categorical.from_codes(np.concatenate(codes), dtype=dtype, validate=False)
 
 
 def _one_chunk(strings: pd.Series) -> pd.Series:

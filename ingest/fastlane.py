@@ -950,18 +950,11 @@ def _masked(table: Array, codes: Array, dtype: str) -> Any:
 
 def _categorical(codes: Array, table: list[Any]) -> pd.Categorical:
     """``table[code]`` for each code (-1 or a None entry: missing), with string categories
-    like schema.coerce_events makes."""
-    cats: list[str] = []
-    table_codes = np.full(len(table) + 1, -1, dtype=np.int64)
-    seen: dict[str, int] = {}
-    for k, value in enumerate(table):
-        if value is None:
-            continue
-        text = str(value)
-        if text not in seen:
-            seen[text] = len(cats)
-            cats.append(text)
-        table_codes[k] = seen[text]
+    like schema.coerce_events makes (sorted: the same few in every chunk make one dtype)."""
+    texts = [None if value is None else str(value) for value in table]
+    cats = sorted({t for t in texts if t is not None})
+    number = {t: k for k, t in enumerate(cats)}
+    table_codes = np.array([-1 if t is None else number[t] for t in texts] + [-1], dtype=np.int64)
     if len(cats) > _FEW_CATEGORIES:
         return pd.Categorical.from_codes(
             table_codes[codes], categories=pd.Index(cats, dtype="string"), validate=False

@@ -273,12 +273,15 @@ def _tidy_categorical(values: pd.Categorical) -> pd.Categorical | None:
     """
     cats = values.categories
     codes = values.codes
-    used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+    seen = np.zeros(len(cats) + 1, dtype=bool)
+    seen[codes] = True  # a missing value (-1) marks the extra last slot
+    used = seen[:-1]
     if used.all() and (len(cats) <= 1 or cats.is_monotonic_increasing):
         return None
     kept = np.flatnonzero(used)
     order = np.argsort(cats[kept].to_numpy(dtype=object), kind="stable")
-    remap = np.full(len(cats) + 1, -1, dtype=np.int64)  # remap[-1]: a missing value stays so
+    # remap[-1]: a missing value stays so; in the codes' own small type (int8 ...)
+    remap = np.full(len(cats) + 1, -1, dtype=codes.dtype)
     remap[kept[order]] = np.arange(len(kept))
     return pd.Categorical.from_codes(remap[codes], categories=cats[kept[order]], validate=False)
 

@@ -69,6 +69,7 @@ from ingest.records import (
 )
 from ingest.report import FileReport
 from ingest.schema import EVENT_COLUMNS, EVENT_DTYPES, empty_events
+from ingest.sources import AsciiText
 from ingest.timestamps import PLAUSIBLE, looks_iso, normal_offset, to_utc_raw
 
 Array = npt.NDArray[Any]
@@ -194,17 +195,21 @@ class FastLane:
 
     def run_chunk(
         self,
-        text: str | bytes,
+        text: str | AsciiText,
         grouper: RecordGrouper,
         collector: EventCollector,
         handle: Callable[[Record], None],
     ) -> None:
-        """Parse ``text`` (whole lines; bytes: UTF-8): fast lines here, the rest through
-        ``handle`` in order."""
+        """Parse ``text`` (whole lines; or an ASCII chunk as read): fast lines here, the rest
+        through ``handle`` in order."""
         self.timestamped = grouper.timestamped
         collector.track_new_ids = True
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        lines = _Chunk(data, first_line=grouper.line_no + 1)
+        if isinstance(text, AsciiText):
+            data, size = text.data, text.size
+        else:
+            data = text.encode("utf-8")
+            size = len(data)
+        lines = _Chunk(data, first_line=grouper.line_no + 1, size=size)
         if lines.n == 0:
             collector.remember_external(ToldIds(RequestIds(0), np.zeros(0, dtype=bool)))
             return
@@ -602,19 +607,21 @@ def _np_mask(arr: Any) -> Array:
 class _Chunk:
     """The lines of one chunk as offsets into its UTF-8 bytes."""
 
-    def __init__(self, data: bytes, first_line: int) -> None:
-        self.data = data
-        self.buf = np.frombuffer(data, dtype=np.uint8)
+    def __init__(self, data: bytes, first_line: int, size: int | None = None) -> None:
+        self.data = data  # the chunk's lines are its first ``size`` bytes
+        self.size = len(data) if size is None else size
+        self.buf = np.frombuffer(data, dtype=np.uint8, count=self.size)
         self.first_line = first_line
         nl = np.flatnonzero(self.buf == _NEW_LINE)
-        ends = nl if (len(data) and data[-1] == _NEW_LINE) else np.append(nl, len(data))
+        last_nl = self.size and self.buf[-1] == _NEW_LINE
+        ends = nl if last_nl else np.append(nl, self.size)
         self.n = len(ends)
         self.ends = ends.astype(np.int64, copy=False)  # the newline (or the end of the data)
         self.starts = np.empty(self.n, dtype=np.int64)
         self.starts[:1] = 0
         np.add(self.ends[:-1], 1, out=self.starts[1:])
         self.text_ends = self.ends
-        if b"\r" in data:
+        if data.find(b"\r", 0, self.size) >= 0:
             # a line's text ends before a CR that precedes its newline (records.py strips it)
             cr = (self.ends > self.starts) & (self.buf[np.maximum(self.ends - 1, 0)] == _CR)
             self.text_ends = self.ends - cr
@@ -632,6 +639,7 @@ class _Chunk:
             return self
         units = _Chunk.__new__(_Chunk)
         units.data, units.buf, units.first_line = self.data, self.buf, self.first_line
+        units.size = self.size
         last = np.append(first[1:], self.n) - 1
         units.n = len(first)
         units.starts = self.starts[first]
@@ -648,6 +656,7 @@ class _Chunk:
         chunk = cls.__new__(cls)
         chunk.first_line = 1
         chunk.data = b"\n".join(texts) + b"\n"
+        chunk.size = len(chunk.data)
         chunk.buf = np.frombuffer(chunk.data, dtype=np.uint8)
         lengths = np.array([len(t) for t in texts], dtype=np.int64)
         chunk.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
@@ -669,7 +678,7 @@ class _Chunk:
     def arrow(self) -> Any:
         import pyarrow as pa
 
-        offsets = np.append(self.starts, len(self.data)).astype(np.int64)
+        offsets = np.append(self.starts, self.size).astype(np.int64)
         return pa.Array.from_buffers(
             pa.large_string(), self.n, [None, pa.py_buffer(offsets), pa.py_buffer(self.data)]
         )
@@ -691,7 +700,7 @@ class _Chunk:
         import pyarrow.compute as pc
 
         translated = self.data.translate(TEMPLATE)
-        offsets = np.append(self.starts, len(self.data)).astype(np.int64)
+        offsets = np.append(self.starts, self.size).astype(np.int64)
         arr = pa.Array.from_buffers(
             pa.large_binary(), self.n, [None, pa.py_buffer(offsets), pa.py_buffer(translated)]
         )

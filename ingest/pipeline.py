@@ -33,7 +33,14 @@ from ingest.schema import (
     sort_in_place,
     tidy_categories,
 )
-from ingest.sources import Source, SourceError, iter_sources, iter_text_chunks, open_raw
+from ingest.sources import (
+    AsciiText,
+    Source,
+    SourceError,
+    iter_sources,
+    iter_text_chunks,
+    open_raw,
+)
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -114,7 +121,7 @@ class FileParser:
             self._carets = "^[[" in chunk
         return application_text(chunk, self.envelope, carets=self._carets)
 
-    def _as_read(self, data: bytes, grouper: RecordGrouper) -> bool:
+    def _as_read(self, data: AsciiText, grouper: RecordGrouper) -> bool:
         """The application's lines are ``data`` as read: no envelope, no colour codes, and the
         grouping decided (what unwrap and _decide_grouping would do to its text is nothing)."""
         return (
@@ -122,7 +129,7 @@ class FileParser:
             and self.envelope is None
             and self._carets is False
             and grouper.timestamped is not None
-            and b"\x1b" not in data
+            and not data.has(b"\x1b")
         )
 
     def _fast_lane(self) -> FastLane:
@@ -180,13 +187,13 @@ class FileParser:
                     self.report.bytes_read += len(read)
                     # an ASCII chunk comes as read: the lane takes its bytes
                     if (
-                        isinstance(read, bytes)
+                        isinstance(read, AsciiText)
                         and lane is not None
                         and self._as_read(read, grouper)
                     ):
                         lane.run_chunk(read, grouper, self.collector, self.handle)
                         continue
-                    text = read.decode("ascii") if isinstance(read, bytes) else read
+                    text = read.text() if isinstance(read, AsciiText) else read
                     chunk = self.unwrap(text)
                     if lane is not None and _decide_grouping(grouper, chunk):
                         lane.run_chunk(chunk, grouper, self.collector, self.handle)

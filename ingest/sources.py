@@ -376,6 +376,25 @@ def _first_break_is_lone_cr(text: str) -> bool | None:
     return text[cr + 1] != "\n"
 
 
+@dataclass(frozen=True, slots=True)
+class AsciiText:
+    """An ASCII chunk of a UTF-8 file as it was read (iter_text_chunks' ``ascii_bytes``): its
+    lines are the first ``size`` bytes of ``data`` (the rest begins the next chunk; cutting
+    them off would copy 8 MB)."""
+
+    data: bytes
+    size: int
+
+    def __len__(self) -> int:
+        return self.size
+
+    def text(self) -> str:
+        return self.data[: self.size].decode("ascii")
+
+    def has(self, needle: bytes) -> bool:
+        return self.data.find(needle, 0, self.size) >= 0
+
+
 def iter_text_chunks(
     raw: IO[bytes],
     *,
@@ -387,8 +406,8 @@ def iter_text_chunks(
     """Yield (encoding, text) chunks that end on a line boundary (the last may not).
 
     ``ascii_bytes``: a chunk of a UTF-8 file that is all ASCII comes as the bytes it was
-    read as, not decoded (its text is those bytes; the fast lane reads bytes, and decoding 8 MB
-    to encode it again was a twentieth of a JSON-lines parse).
+    read as (an AsciiText), not decoded: the fast lane reads bytes, and decoding 8 MB to encode
+    it again, with the copies on the way, was a twentieth of a JSON-lines parse.
 
     ``encoding`` is sniffed from the first chunk unless given (a byte range of a big file is
     decoded with the encoding sniffed from the file's head). A file whose first line break is a
@@ -422,7 +441,7 @@ def iter_text_chunks(
             cut = whole.rfind(b"\n") + 1
             carry = whole[cut:].decode("ascii")
             if cut:
-                yield encoding, whole[:cut]
+                yield encoding, AsciiText(whole, cut)
         else:
             piece = decoder.decode(data)
             if cr_lines is None:

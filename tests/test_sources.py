@@ -377,7 +377,7 @@ def test_ascii_chunks_as_bytes_are_the_text_they_decode_to(
         chunks = sources.iter_text_chunks(
             io.BytesIO(body), chunk_bytes=chunk_bytes, encoding="utf-8", ascii_bytes=ascii_bytes
         )
-        return [c.decode("ascii") if isinstance(c, bytes) else c for _enc, c in chunks]
+        return [c.text() if isinstance(c, sources.AsciiText) else c for _enc, c in chunks]
 
     as_text, as_read = read(False), read(True)
     assert "".join(as_read) == "".join(as_text)

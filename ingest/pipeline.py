@@ -303,12 +303,21 @@ def load_events(
 def _time_order(events: pd.DataFrame) -> Any:
     """The order of the rows by time (no time last), then source name, then line; None when
     they are in that order already (the usual case for one log: sorting would copy it all)."""
-    stamps = events["timestamp"].array.asi8.copy()  # NaT is the int64 minimum
-    stamps[stamps == np.iinfo(np.int64).min] = np.iinfo(np.int64).max
+    stamps = events["timestamp"].array.asi8  # NaT is the int64 minimum
     sources = events["source"].cat.codes.to_numpy()
     lines = events["line"].to_numpy()
     if len(stamps) < 2:
         return None
+    if stamps[0] != np.iinfo(np.int64).min and len(events["source"].cat.categories) == 1:
+        # one file whose times never go back (a NaT after a time would): then only rows of
+        # the same time must be in line order
+        later = stamps[1:] >= stamps[:-1]
+        if later.all():
+            ties = np.flatnonzero(stamps[1:] == stamps[:-1])
+            if (lines[ties + 1] >= lines[ties]).all():
+                return None
+    stamps = stamps.copy()
+    stamps[stamps == np.iinfo(np.int64).min] = np.iinfo(np.int64).max
     same_time = stamps[1:] == stamps[:-1]
     same_source = sources[1:] == sources[:-1]
     in_order = (stamps[1:] > stamps[:-1]) | (

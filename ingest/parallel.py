@@ -9,8 +9,10 @@ as with one process. ../shared/reference/performance.md: the second core gives 1
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import pickle
+import struct
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -291,7 +293,7 @@ def _drain(
         result = _parse_range(path, *ranges[k], **options)
         file = _result_file(spool, k)
         with open(file + ".part", "wb") as fh:
-            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            _dump(result, fh)
         del result
         os.rename(file + ".part", file)  # whole: the parent may read it at once
         done.append((k, file))
@@ -301,6 +303,45 @@ def _drain(
 
 def _result_file(spool: str, k: int) -> str:
     return os.path.join(spool, f"range-{k}.pickle")
+
+
+_TRAILER = struct.Struct("<Q")
+
+
+def _dump(result: Any, fh: IO[bytes]) -> None:
+    """A range's result as its arrays' own bytes, then the pickle that refers to them (pickle
+    protocol 5, out of band), then the pickled sizes of those bytes and that pickle's length:
+    _load maps the file and the frame's columns are read where they lie."""
+    buffers: list[pickle.PickleBuffer] = []
+    header = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
+    sizes = []
+    for buffer in buffers:
+        raw = buffer.raw()  # numpy and Arrow give contiguous buffers only
+        fh.write(raw)
+        sizes.append(raw.nbytes)
+    fh.write(header)
+    index = pickle.dumps((sizes, len(header)))
+    fh.write(index)
+    fh.write(_TRAILER.pack(len(index)))
+
+
+def _load(file: str) -> Any:
+    """A result _dump wrote, its arrays over a read-only map of the file. The map is filled at
+    once (MAP_POPULATE: reading the columns page by page cost what copying them does), and
+    stays while the arrays do; the file can be removed."""
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+    with open(file, "rb") as fh:
+        mapped = mmap.mmap(fh.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+    view = memoryview(mapped)
+    (length,) = _TRAILER.unpack(view[-_TRAILER.size :])
+    end = len(view) - _TRAILER.size
+    sizes, header_size = pickle.loads(view[end - length : end])
+    pos = 0
+    buffers = []
+    for size in sizes:
+        buffers.append(view[pos : pos + size])
+        pos += size
+    return pickle.loads(view[pos : pos + header_size], buffers=buffers)
 
 
 def start_method() -> str:
@@ -383,8 +424,7 @@ def parse_in_parallel(
                 for k, result in enumerate(results):
                     file = _result_file(spool, k)
                     if result is None and os.path.exists(file):
-                        with open(file, "rb") as fh:
-                            results[k] = pickle.load(fh)
+                        results[k] = _load(file)
                         os.unlink(file)
                 report_progress()
                 if not running:

@@ -789,17 +789,17 @@ class _Rows:
             assert first is not None
             places = {p: _per_line(group, [getattr(r.ts, p) for _m, r in group]) for p in POSITIONS}
             layout = TsLayout(**places, frac_len=first.frac_len, zone_kind=first.zone_kind)
-            self.ts[idx] = _timestamps(chunk, idx, layout, lane.tz)
-            self._zones(chunk, idx, layout)
+            self.ts[idx], zones = _timestamps(chunk, idx, layout, lane.tz)
+            self._zones(idx, layout, zones)
 
-    def _zones(self, chunk: _Chunk, idx: Array, layout: TsLayout) -> None:
-        """The UTC offset each line's timestamp is written with (FileReport.utc_offsets)."""
+    def _zones(self, idx: Array, layout: TsLayout, cut: Array | None) -> None:
+        """The UTC offset each line's timestamp is written with (FileReport.utc_offsets):
+        ``cut`` is the offsets' text (fixed-width bytes) where the layout has one."""
         if not layout.zone_kind:
             return
-        if layout.zone_kind == "Z":
+        if layout.zone_kind == "Z" or cut is None:
             texts, inverse = ["Z"], np.zeros(len(idx), dtype=np.int64)
         else:
-            cut = chunk.cut(idx, Span(layout.zone, len(layout.zone_kind)))
             uniq, inverse, _firsts = _factorize(cut)
             texts = [u.decode("ascii", "replace") for u in uniq]
         base = len(self.zones)
@@ -1093,9 +1093,10 @@ def _repeated(rows: _Rows, idx: Array, known: _Known) -> Array:
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
-def _timestamps(chunk: _Chunk, idx: Array, lay: TsLayout, tz: str) -> Array:
+def _timestamps(chunk: _Chunk, idx: Array, lay: TsLayout, tz: str) -> tuple[Array, Array | None]:
     """Epoch nanoseconds (UTC) of the timestamps at ``lay`` in each line, as to_utc_raw reads
-    them; impossible or implausible times are the ``int64`` minimum (no time)."""
+    them (impossible or implausible times are the ``int64`` minimum: no time), and the text
+    of their UTC offsets (fixed-width bytes, taken from the same cut; None without one)."""
     rel = relative(first_layout(lay))
     ends = [rel[5] + lay.frac_len if lay.frac_len else rel[4] + 2]
     if lay.zone_kind:
@@ -1146,7 +1147,12 @@ def _timestamps(chunk: _Chunk, idx: Array, lay: TsLayout, tz: str) -> Array:
     low, high = PLAUSIBLE[0].value, PLAUSIBLE[1].value
     valid &= (ns >= low) & (ns < high)
     result: Array = np.where(valid, ns, _NO_TIME)
-    return result
+    zones = None
+    if lay.zone_kind in ("+hh:mm", "+hhmm"):
+        at = rel[7]
+        zones = np.ascontiguousarray(block[:, at : at + len(lay.zone_kind)])
+        zones = zones.view(f"S{len(lay.zone_kind)}").ravel()
+    return result, zones
 
 
 _MINUTE_NS = 60 * 1_000_000_000

@@ -283,12 +283,13 @@ def _spool_dir(size: int) -> str | None:
 
 def _drain(
     path: str, ranges: list[tuple[int, int]], options: dict[str, Any], spool: str
-) -> list[tuple[int, str]]:
-    """Worker: parse ranges from the front until none is left. Each result is written to a
-    file in ``spool`` at once (its memory freed; no pipe to wait on), the parent reads them."""
+) -> int:
+    """Worker: parse ranges from the front until none is left. Each result is written to
+    ``_result_file(spool, k)`` at once (its memory freed; no pipe to wait on), where the
+    parent reads it. Returns how many ranges this worker parsed."""
     claims = _Claims.current
     assert claims is not None
-    done = []
+    done = 0
     while (k := claims.take()) is not None:
         result = _parse_range(path, *ranges[k], **options)
         file = _result_file(spool, k)
@@ -296,7 +297,7 @@ def _drain(
             _dump(result, fh)
         del result
         os.rename(file + ".part", file)  # whole: the parent may read it at once
-        done.append((k, file))
+        done += 1
         claims.add_bytes(ranges[k][1] - ranges[k][0])
     return done
 

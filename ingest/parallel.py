@@ -281,9 +281,7 @@ def _spool_dir(size: int) -> str | None:
     return shm if roomy and os.access(shm, os.W_OK) else None
 
 
-def _drain(
-    path: str, ranges: list[tuple[int, int]], options: dict[str, Any], spool: str
-) -> int:
+def _drain(path: str, ranges: list[tuple[int, int]], options: dict[str, Any], spool: str) -> int:
     """Worker: parse ranges from the front until none is left. Each result is written to
     ``_result_file(spool, k)`` at once (its memory freed; no pipe to wait on), where the
     parent reads it. Returns how many ranges this worker parsed."""

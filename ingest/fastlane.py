@@ -358,7 +358,9 @@ class FastLane:
         if not len(idx):
             return rows
         codes, templates = chunk.templates(idx)
-        order = np.argsort(codes, kind="stable")
+        # a radix sort for 16-bit numbers (numpy's stable sort of int64 merges: 1.5 ms a chunk)
+        small = codes.astype(np.int16) if len(templates) < (1 << 15) else codes
+        order = np.argsort(small, kind="stable")
         bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(templates)))])
         # templates that differ only after their fields share a recipe: one pass for them all
         by_recipe: dict[Recipe, list[Array]] = {}

@@ -57,6 +57,17 @@ class RequestIds:
         code = int(self.code[k])
         return None if code < 0 else str(self.pool()[code].as_py())
 
+    def codes_of(self, rid: str) -> Array:
+        """The numbers of the pool's strings equal to ``rid`` (usually none)."""
+        if not self._size:
+            return np.zeros(0, dtype=np.int64)
+        if len({f.dtype.itemsize for f in self._fixed}) == 1:
+            if self._fixed_pool is None:
+                self._fixed_pool = np.concatenate(self._fixed)
+            # numpy compares fixed-width bytes with one memcmp each (a pool has one width)
+            return np.flatnonzero(self._fixed_pool == rid.encode("utf-8"))
+        return np.flatnonzero(_mask(pc.equal(self.pool(), pa.scalar(rid, pa.large_string()))))
+
     def python(self, idx: Array) -> list[str | None]:
         """The ids of lines ``idx`` as Python strings (for a log whose slow path asks many
         questions: the pool is converted once, then every question is a list lookup)."""
@@ -156,11 +167,11 @@ class ToldIds:
             return False
         if self._scans < self.SCANS:
             self._scans += 1
+            codes = self.ids.codes_of(rid)
+            if not len(codes):
+                return False  # the usual answer: no line of the chunk has the id
             lines = self._told()
-            if not len(lines):
-                return False
-            equal = _mask(pc.equal(self.ids.pool(), pa.scalar(rid, pa.large_string())))
-            hit = equal[self.ids.code[lines]] & (self.is_error[lines] == is_error)
+            hit = np.isin(self.ids.code[lines], codes) & (self.is_error[lines] == is_error)
             return bool(hit.any())
         return rid in self._by_error()[is_error]
 

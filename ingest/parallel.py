@@ -123,25 +123,35 @@ def plan_ranges(
     return [(a, b) for a, b in pairwise(cuts) if b > a]
 
 
+#: a cut wants this many quiet lines before it (no attempt, no failure): in a log of concurrent
+#: calls, the line before an opener being quiet is no sign that no other call's retry sequence
+#: is still open (events.WINDOW_LINES reaches much further, but a sequence's lines come within
+#: a few dozen lines in the logs seen)
+_QUIET_LINES = 32
+#: and the scan for such a place gives up after this many lines (then the best seen does)
+_SCAN_LINES = 8_000
+
+
 def _cut_in(block: bytes) -> int | None:
-    """Offset in ``block`` of the first opener whose previous line is ``_quiet`` (else of the
-    first opener; None without one)."""
-    first: int | None = None
-    previous: str | None = None  # the line before the candidate (None: cut off by the seek)
+    """Offset in ``block`` of the first opener after _QUIET_LINES ``_quiet`` lines (else of the
+    opener after the longest quiet stretch, counted from the block's start, whose line before
+    is cut off; None without an opener)."""
+    best: int | None = None
+    best_quiet = -1
+    quiet = 0  # quiet lines right before this one
     offset = block.find(b"\n") + 1
-    while 0 < offset < len(block):
-        end = block.find(b"\n", offset)
-        if end == -1:
-            break
-        line = strip_terminal_codes(block[offset:end].decode("utf-8", errors="replace"))
-        if _is_opener(line):
-            if first is None:
-                first = offset
-            if previous is not None and _quiet(previous):
+    if not offset:
+        return None
+    lines = block[offset:].split(b"\n", _SCAN_LINES)[:-1]  # whole lines only
+    for raw in lines[:_SCAN_LINES]:
+        line = strip_terminal_codes(raw.decode("utf-8", errors="replace"))
+        if quiet > best_quiet and _is_opener(line):
+            best, best_quiet = offset, quiet
+            if quiet >= _QUIET_LINES:
                 return offset
-        previous = line
-        offset = end + 1
-    return first
+        quiet = quiet + 1 if _quiet(line) else 0
+        offset += len(raw) + 1
+    return best
 
 
 class _Range(io.RawIOBase):

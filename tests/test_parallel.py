@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import threading
+from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from pathlib import Path
 
@@ -152,3 +154,57 @@ def test_categories_are_the_values_in_use_sorted(monkeypatch: pytest.MonkeyPatch
             if isinstance(events[col].dtype, pd.CategoricalDtype):
                 cats = list(events[col].cat.categories)
                 assert cats == sorted(events[col].dropna().unique()), (sources, col)
+
+
+def _concurrent_calls_log(path: Path, bursts: int, seed: int = 3) -> Path:
+    """Bursts of concurrent calls, each a few `429` attempts and their retry notices, then
+    a 200 and its success line, the calls' lines interleaved; quiet lines between bursts."""
+    rng = random.Random(seed)
+    url = "https://dashscope.aliyuncs.com/compatible-mode/v1/chat/completions"
+    start = datetime(2026, 11, 20, tzinfo=timezone(timedelta(hours=8)))
+    ms = 0
+    out: list[str] = []
+    calls_made = 0
+    for _ in range(bursts):
+        calls = []
+        for _ in range(rng.randint(2, 5)):
+            calls_made += 1
+            rid = f"{calls_made:08x}-0000-4000-8000-{rng.getrandbits(48):012x}"
+            seq = []
+            for _ in range(rng.randint(0, 2)):
+                seq.append(f'INFO httpx: HTTP Request: POST {url} "HTTP/1.1 429 Too Many Requests"')
+                seq.append(
+                    "INFO openai._base_client: Retrying request to /chat/completions in 0.4 seconds"
+                )
+            seq.append(f'INFO httpx: HTTP Request: POST {url} "HTTP/1.1 200 OK"')
+            seq.append(f"INFO app.chat: call ok request_id={rid} model=qwen-plus")
+            calls.append(seq)
+        lines = [
+            f"INFO app.cache: warmed {rng.randint(1, 99)} entries"
+            for _ in range(rng.randint(0, 60))
+        ]
+        while any(calls):
+            lines.insert(0, rng.choice([c for c in calls if c]).pop(0))
+        for text in reversed(lines):
+            ms += rng.randint(1, 50)
+            stamp = (start + timedelta(milliseconds=ms)).strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+            out.append(f"{stamp} {text}")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("per_worker", [2, 16])
+def test_cuts_fall_between_the_retry_sequences_of_concurrent_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_worker: int
+) -> None:
+    """Concurrent calls interleave their attempts: a quiet line before an opener is no sign
+    that no call's retry sequence is still open. Cut inside one, a 429 and the retry notice
+    that claims it fell in two ranges and became two events."""
+    path = _concurrent_calls_log(tmp_path / "concurrent.log", bursts=400)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel, "_ranges_per_worker", lambda: per_worker)
+    one, _ = load_events(str(path), workers=1)
+    many, _ = load_events(str(path), workers=2)
+    pd.testing.assert_frame_equal(
+        one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
+    )

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "clients" / "wrappers" / "node"))
 
-from run_node import control  # noqa: E402
+from run_node import capture_env, control  # noqa: E402
 
 from tests.clients.fake_dashscope import FakeDashScope  # noqa: E402
 from tests.clients.harness import dump_truth, wrapper_truth  # noqa: E402
@@ -39,19 +39,7 @@ def main() -> None:
     log_path = WILD / f"{name}.log"
     with FakeDashScope() as server:
         ctl = control(server)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("DASHSCOPE_", "OPENAI_", "ALIBABA_"))
-            and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
-        }
-        env.update(
-            TZ="Asia/Shanghai",
-            NO_PROXY="127.0.0.1,localhost",
-            no_proxy="127.0.0.1,localhost",
-            FAKE_BASE=f"http://127.0.0.1:{server.port}",
-            FAKE_CONTROL=f"http://127.0.0.1:{ctl.server_address[1]}/plan",
-        )
+        env = capture_env(server, ctl)
         try:
             with log_path.open("wb") as fh:
                 proc = subprocess.run(

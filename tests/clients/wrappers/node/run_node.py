@@ -55,6 +55,26 @@ def control(server: FakeDashScope) -> ThreadingHTTPServer:
     return httpd
 
 
+def capture_env(server: FakeDashScope, ctl: ThreadingHTTPServer, **extra: str) -> dict[str, str]:
+    """The environment of a capture program: no real keys or proxies, the apps' time zone,
+    where the fake server and its control endpoint listen (FAKE_BASE, FAKE_CONTROL)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DASHSCOPE_", "OPENAI_", "ALIBABA_"))
+        and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
+    }
+    env.update(
+        TZ="Asia/Shanghai",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        FAKE_BASE=f"http://127.0.0.1:{server.port}",
+        FAKE_CONTROL=f"http://127.0.0.1:{ctl.server_address[1]}/plan",
+        **extra,
+    )
+    return env
+
+
 def version(node_dir: Path, package: str) -> str:
     meta = node_dir / "node_modules" / package / "package.json"
     if not meta.exists():
@@ -73,19 +93,10 @@ def main() -> None:
     ).stdout.strip()
     with FakeDashScope() as server:
         ctl = control(server)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("DASHSCOPE_", "OPENAI_", "ALIBABA_"))
-            and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
-        }
-        env.update(
-            TZ="Asia/Shanghai",
+        env = capture_env(
+            server,
+            ctl,
             NODE_PATH=str(node_dir / "node_modules"),
-            NO_PROXY="127.0.0.1,localhost",
-            no_proxy="127.0.0.1,localhost",
-            FAKE_BASE=f"http://127.0.0.1:{server.port}",
-            FAKE_CONTROL=f"http://127.0.0.1:{ctl.server_address[1]}/plan",
             CAPTURE_VERSIONS=json.dumps(versions),
         )
         try:

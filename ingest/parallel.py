@@ -315,42 +315,52 @@ def _result_file(spool: str, k: int) -> str:
 
 
 _TRAILER = struct.Struct("<Q")
+_PAGE = mmap.ALLOCATIONGRANULARITY
 
 
 def _dump(result: Any, fh: IO[bytes]) -> None:
-    """A range's result as its arrays' own bytes, then the pickle that refers to them (pickle
-    protocol 5, out of band), then the pickled sizes of those bytes and that pickle's length:
-    _load maps the file and the frame's columns are read where they lie."""
+    """A range's result as its arrays' own bytes, each from a page boundary, then the pickle
+    that refers to them (pickle protocol 5, out of band), then the pickled places of those
+    bytes and that pickle's length: _load maps them and the frame's columns are read where
+    they lie."""
     buffers: list[pickle.PickleBuffer] = []
     header = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
-    sizes = []
+    places = []
+    pos = 0
     for buffer in buffers:
         raw = buffer.raw()  # numpy and Arrow give contiguous buffers only
+        pad = -pos % _PAGE
+        fh.write(b"\0" * pad)
+        pos += pad
         fh.write(raw)
-        sizes.append(raw.nbytes)
+        places.append((pos, raw.nbytes))
+        pos += raw.nbytes
     fh.write(header)
-    index = pickle.dumps((sizes, len(header)))
+    index = pickle.dumps((places, pos, len(header)))
     fh.write(index)
     fh.write(_TRAILER.pack(len(index)))
 
 
 def _load(file: str) -> Any:
-    """A result _dump wrote, its arrays over a read-only map of the file. The map is filled at
-    once (MAP_POPULATE: reading the columns page by page cost what copying them does), and
-    stays while the arrays do; the file can be removed."""
+    """A result _dump wrote, each of its arrays over a read-only map of its own part of the
+    file (a column's memory goes back when the column is let go, as the ranges are joined).
+    The maps are filled at once (MAP_POPULATE: reading the columns page by page cost what
+    copying them does), and the file can be removed."""
     flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
     with open(file, "rb") as fh:
-        mapped = mmap.mmap(fh.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
-    view = memoryview(mapped)
-    (length,) = _TRAILER.unpack(view[-_TRAILER.size :])
-    end = len(view) - _TRAILER.size
-    sizes, header_size = pickle.loads(view[end - length : end])
-    pos = 0
-    buffers = []
-    for size in sizes:
-        buffers.append(view[pos : pos + size])
-        pos += size
-    return pickle.loads(view[pos : pos + header_size], buffers=buffers)
+        fh.seek(-_TRAILER.size, os.SEEK_END)
+        (length,) = _TRAILER.unpack(fh.read(_TRAILER.size))
+        fh.seek(-_TRAILER.size - length, os.SEEK_END)
+        places, header_at, header_size = pickle.loads(fh.read(length))
+        fh.seek(header_at)
+        header = fh.read(header_size)
+        buffers = [
+            memoryview(mmap.mmap(fh.fileno(), size, flags=flags, prot=mmap.PROT_READ, offset=at))
+            if size
+            else memoryview(b"")
+            for at, size in places
+        ]
+    return pickle.loads(header, buffers=buffers)
 
 
 def start_method() -> str:

@@ -13,6 +13,7 @@ import mmap
 import os
 import pickle
 import struct
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -370,7 +371,10 @@ def start_method() -> str:
     inherit held: then spawn. The native threads of numpy's BLAS and Arrow's allocator
     handle a fork themselves. A forked pool's semaphores also leave no names behind in
     /dev/shm when the process is killed (a spawned one's are unlinked only at a clean exit)."""
-    return "fork" if threading.active_count() == 1 else "spawn"
+    # Linux only: macOS's system libraries (Accelerate, which numpy may use) are not safe
+    # to fork, and Python spawns there by default
+    alone = threading.active_count() == 1
+    return "fork" if alone and sys.platform.startswith("linux") else "spawn"
 
 
 def _head(path: str) -> tuple[str, bool]:

@@ -347,7 +347,7 @@ def _load(file: str) -> Any:
     file (a column's memory goes back when the column is let go, as the ranges are joined).
     The maps are filled at once (MAP_POPULATE: reading the columns page by page cost what
     copying them does), and the file can be removed."""
-    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+    flags = getattr(mmap, "MAP_SHARED", 0) | getattr(mmap, "MAP_POPULATE", 0)
     with open(file, "rb") as fh:
         fh.seek(-_TRAILER.size, os.SEEK_END)
         (length,) = _TRAILER.unpack(fh.read(_TRAILER.size))
@@ -355,13 +355,19 @@ def _load(file: str) -> Any:
         places, header_at, header_size = pickle.loads(fh.read(length))
         fh.seek(header_at)
         header = fh.read(header_size)
-        buffers = [
-            memoryview(mmap.mmap(fh.fileno(), size, flags=flags, prot=mmap.PROT_READ, offset=at))
-            if size
-            else memoryview(b"")
-            for at, size in places
-        ]
+        buffers = [_mapped(fh, at, size, flags) for at, size in places]
     return pickle.loads(header, buffers=buffers)
+
+
+def _mapped(fh: IO[bytes], at: int, size: int, flags: int) -> memoryview:
+    """``size`` bytes of ``fh`` from ``at``, mapped read-only (read, where mmap has no flags:
+    Windows)."""
+    if not size:
+        return memoryview(b"")
+    if not hasattr(mmap, "MAP_SHARED"):
+        fh.seek(at)
+        return memoryview(fh.read(size))
+    return memoryview(mmap.mmap(fh.fileno(), size, flags=flags, prot=mmap.PROT_READ, offset=at))
 
 
 def start_method() -> str:

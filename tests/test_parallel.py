@@ -208,3 +208,29 @@ def test_cuts_fall_between_the_retry_sequences_of_concurrent_calls(
     pd.testing.assert_frame_equal(
         one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
     )
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_a_result_goes_through_its_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mapped: bool
+) -> None:
+    """A worker's result is written as its arrays' bytes and read back over maps of them
+    (or read, where mmap has no flags): the same frame, report and fingerprints."""
+    if not mapped:
+        monkeypatch.delattr(parallel.mmap, "MAP_SHARED")
+    path = SAMPLES / "openai_compat.log"
+    size = path.stat().st_size
+    result = parallel._parse_range(
+        str(path), 0, size, fmt=None, tz="Asia/Shanghai", encoding="utf-8", timestamped=True
+    )
+    file = tmp_path / "range-0.pickle"
+    with open(file, "wb") as fh:
+        parallel._dump(result, fh)
+    frame, report, lines, prints = parallel._load(str(file))
+    pd.testing.assert_frame_equal(frame, result[0])
+    assert (report.events, report.lines_read, lines) == (
+        result[1].events,
+        result[1].lines_read,
+        result[2],
+    )
+    assert (prints == result[3]).all()

@@ -8,6 +8,7 @@ import gzip
 import io
 import zipfile
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -367,18 +368,32 @@ def test_progress_reports_bytes(tmp_path: Path) -> None:
     ],
 )
 def test_ascii_chunks_as_bytes_are_the_text_they_decode_to(
-    body: bytes, chunk_bytes: int, monkeypatch: pytest.MonkeyPatch
+    body: bytes, chunk_bytes: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The fast lane gets ASCII chunks of a UTF-8 file undecoded: what they say is what the
     decoded chunks say, line for line, whatever the chunk boundaries."""
     monkeypatch.setattr(sources, "MAX_LINE_CHARS", 200)
 
-    def read(ascii_bytes: bool) -> list[str]:
-        chunks = sources.iter_text_chunks(
-            io.BytesIO(body), chunk_bytes=chunk_bytes, encoding="utf-8", ascii_bytes=ascii_bytes
-        )
-        return [c.text() if isinstance(c, sources.AsciiText) else c for _enc, c in chunks]
+    file = tmp_path / "body.log"
+    file.write_bytes(body)
 
-    as_text, as_read = read(False), read(True)
-    assert "".join(as_read) == "".join(as_text)
-    assert all(c.endswith("\n") for c in as_read[:-1])
+    def read(ascii_bytes: bool, raw: IO[bytes]) -> list[str]:
+        counted: list[int] = []
+        chunks = sources.iter_text_chunks(
+            raw,
+            chunk_bytes=chunk_bytes,
+            encoding="utf-8",
+            ascii_bytes=ascii_bytes,
+            on_bytes=counted.append,
+        )
+        out = [c.text() if isinstance(c, sources.AsciiText) else c for _enc, c in chunks]
+        assert sum(counted) == len(body)  # a line read again is counted once
+        return out
+
+    as_text = read(False, io.BytesIO(body))
+    # a stream that seeks (memory, a file) begins its next read with the line a chunk cut off
+    for raw in (io.BytesIO(body), open(file, "rb")):  # noqa: SIM115 (closed below)
+        with raw:
+            as_read = read(True, raw)
+        assert "".join(as_read) == "".join(as_text)
+        assert all(c.endswith("\n") for c in as_read[:-1])

@@ -425,11 +425,9 @@ def iter_text_chunks(
     data = first
     cr_lines: bool | None = None
     skipping = False  # inside the rest of an over-long line
-    # a file (or a byte range of one) seeks for free: its next read can begin with the line a
-    # chunk's end cut off, instead of that line's start being joined to the next 8 MB
-    rewind = ascii_bytes and isinstance(raw, io.BufferedReader | io.BytesIO)
     while data:
-        consumed = len(data)
+        if on_bytes is not None:
+            on_bytes(len(data))
         if (
             ascii_bytes
             and cr_lines is False
@@ -439,15 +437,9 @@ def iter_text_chunks(
             and carry.isascii()
             and not decoder.getstate()[0]  # no part of a character left over
         ):
-            whole = carry.encode("ascii") + data if carry else data
+            whole = carry.encode("ascii") + data
             cut = whole.rfind(b"\n") + 1
-            rest = len(whole) - cut
-            if cut and rest and rewind:
-                raw.seek(-rest, io.SEEK_CUR)  # read again, at the start of the next chunk
-                consumed -= rest
-                carry = ""
-            else:
-                carry = whole[cut:].decode("ascii")
+            carry = whole[cut:].decode("ascii")
             if cut:
                 yield encoding, AsciiText(whole, cut)
         else:
@@ -470,8 +462,6 @@ def iter_text_chunks(
                 yield encoding, text[:cut]
             else:
                 carry = text
-        if on_bytes is not None:
-            on_bytes(consumed)
         if len(carry) > MAX_LINE_CHARS:
             carry = carry[:MAX_LINE_CHARS]
             skipping = True

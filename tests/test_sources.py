@@ -387,11 +387,10 @@ def test_ascii_chunks_as_bytes_are_the_text_they_decode_to(
             on_bytes=counted.append,
         )
         out = [c.text() if isinstance(c, sources.AsciiText) else c for _enc, c in chunks]
-        assert sum(counted) == len(body)  # a line read again is counted once
+        assert sum(counted) == len(body)  # progress counts every byte once
         return out
 
     as_text = read(False, io.BytesIO(body))
-    # a stream that seeks (memory, a file) begins its next read with the line a chunk cut off
     for raw in (io.BytesIO(body), open(file, "rb")):  # noqa: SIM115 (closed below)
         with raw:
             as_read = read(True, raw)

@@ -71,9 +71,14 @@ class Envelope:
     time: str = ""  # JSON envelopes: the field holding the envelope's time
     requires: tuple[str, ...] = ()
     prefix: re.Pattern[str] | None = None  # prefix envelopes
+    #: the envelope's own lines, which carry no application line (journalctl's "-- Boot ... --")
+    skip: re.Pattern[str] | None = None
 
     def unwrap_line(self, line: str) -> str | None:
-        """The application's line, or None when ``line`` is not in this envelope."""
+        """The application's line, or None when ``line`` is not in this envelope ("" for a
+        line of the envelope's own: it stays, blank, so line numbers still point into the file)."""
+        if self.skip is not None and self.skip.match(line):
+            return ""
         if self.prefix is not None:
             m = self.prefix.match(line)
             if m is None:
@@ -116,6 +121,7 @@ def _with_time(text: str, time: str | None) -> str:
 
 def _envelope(raw: dict[str, Any]) -> Envelope:
     prefix = raw.get("prefix")
+    skip = raw.get("skip")
     return Envelope(
         name=raw["name"],
         description=raw.get("description", ""),
@@ -123,6 +129,7 @@ def _envelope(raw: dict[str, Any]) -> Envelope:
         time=raw.get("time", ""),
         requires=tuple(raw.get("requires", ())),
         prefix=re.compile(prefix) if prefix else None,
+        skip=re.compile(skip) if skip else None,
     )
 
 
@@ -140,8 +147,16 @@ def envelopes() -> tuple[Envelope, ...]:
         got = env.unwrap_line(raw["sample"])
         if got != raw["expect"]:
             raise EnvelopeError(f"envelopes.toml {env.name}: sample unwraps to {got!r}")
+        for line in raw.get("skipped", ()):
+            if env.unwrap_line(line) != "":
+                raise EnvelopeError(f"envelopes.toml {env.name}: {line!r} is not skipped")
         out.append(env)
     return tuple(out)
+
+
+def _skipped(line: str) -> bool:
+    """``line`` is an envelope's own line (journalctl opens with "-- Logs begin at ... --")."""
+    return any(env.skip is not None and env.skip.match(line) for env in envelopes())
 
 
 def detect(chunk: str) -> Envelope | None:
@@ -151,7 +166,7 @@ def detect(chunk: str) -> Envelope | None:
     if head and (head[0][:1] in ("[", "\x1b") or head[0][:20].isspace()):
         # a console layout; a byte range of one (ingest.parallel) may open on any of its rows
         return ConsoleLayout.detect([strip_terminal_codes(line, carets=False) for line in head])
-    if not head or not (head[0].startswith("{") or head[0][:1].isdigit()):
+    if not head or not (head[0].startswith("{") or head[0][:1].isdigit() or _skipped(head[0])):
         return None
     for env in envelopes():
         if all(env.unwrap_line(line) is not None for line in head):

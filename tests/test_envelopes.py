@@ -3,6 +3,8 @@ lines themselves, one line for one line."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pandas as pd
@@ -61,16 +63,16 @@ def _wrap(kind: str, k: int, line: str) -> str:
     return json.dumps({"@timestamp": t, "ecs": {"version": "8"}, "message": line})
 
 
-KINDS = [e.name for e in envelopes()]
-
-
 def _frame(text: str) -> tuple[pd.DataFrame, object]:
     events, report = load_events([("app.log", text.encode())], tz="Asia/Shanghai")
     cols = ["status_code", "code", "request_id", "line", "mentions", "timestamp"]
     return events[cols].reset_index(drop=True), report
 
 
-@pytest.mark.parametrize("kind", [k for k in KINDS if k != "loki-logcli"])  # trims: below
+# logcli trims lines, a CSV has a header row: their own tests below
+@pytest.mark.parametrize(
+    "kind", [e.name for e in envelopes() if not e.csv and e.name != "loki-logcli"]
+)
 def test_an_envelope_parses_like_the_lines_inside(kind: str) -> None:
     plain, _ = _frame("\n".join(LINES) + "\n")
     wrapped, report = _frame("\n".join(_wrap(kind, k, ln) for k, ln in enumerate(LINES)) + "\n")
@@ -145,6 +147,32 @@ EXPORTS = {
 }
 
 
+def _csv(header: list[str], rows: list[list[str]], newline: str = "\n") -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=newline).writerows([header, *rows])
+    return out.getvalue()
+
+
+EXPORTS["SLS console CSV download"] = (
+    _csv(
+        ["__source__", "__tag__:__hostname__", "__time__", "__topic__", "content"],
+        [["10.0.3.7", "web-3", str(1795140000 + 2 * k), "", ln] for k, ln in enumerate((OK, FAIL))],
+    ),
+    "sls-console-csv",
+)
+EXPORTS["Kibana CSV export"] = (
+    _csv(
+        ["@timestamp", "host.name", "log.file.path", "message"],
+        [
+            [f"Nov 20, 2026 @ 10:00:0{2 * k}.000", "web-3", "/var/log/chat/app.log", ln]
+            for k, ln in enumerate((OK, FAIL))
+        ],
+        "\r\n",
+    ),
+    "kibana-csv",
+)
+
+
 @pytest.mark.parametrize("name", list(EXPORTS))
 def test_a_log_platform_export_reads_with_time_status_code_and_request_id(name: str) -> None:
     text, envelope = EXPORTS[name]
@@ -186,6 +214,44 @@ def test_loki_logcli_output() -> None:
     assert report.files[0].envelope == "loki-logcli"  # type: ignore[attr-defined]
     assert events["status_code"].tolist() == [429, 200, 429]
     assert events["request_id"].tolist()[-1] == "5e6f7a8b-1c2d-4e3f-9a0b-1c2d3e4f5a6b"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_csv_download_with_multi_line_entries_parses_like_the_lines_inside(newline: str) -> None:
+    """SLS collects a traceback as one entry (a multi-line first-line regex): in the CSV it is
+    one quoted field over several rows, its lines back on the rows they were on; entries of
+    one line each (and lines without a time of their own) get the row's time."""
+    plain, _ = _frame("\n".join(LINES) + "\n")
+    header = ["__source__", "__time__", "__topic__", "content", "__tag__:__path__"]
+    rows = [
+        ["10.0.3.7", str(1795140000 + k), "", ln, "/var/log/app.log"]
+        for k, ln in enumerate(LINES[:3])
+    ]
+    rows.append(["10.0.3.7", "1795140003", "", "\n".join(LINES[3:]), "/var/log/app.log"])
+    text = _csv(header, rows, newline)
+    assert len(text.splitlines()) == len(LINES) + 1  # one row of the file for one line
+    wrapped, report = _frame(text)
+    assert report.files[0].envelope == "sls-console-csv"  # type: ignore[attr-defined]
+    pd.testing.assert_frame_equal(wrapped.assign(line=wrapped["line"] - 1), plain)
+    # the lines without a time of their own take the row's
+    untimed = [ln.split(" ", 2)[2] for ln in LINES[:3]]
+    rows = [["10.0.3.7", str(1795140000 + k), "", ln, "-"] for k, ln in enumerate(untimed)]
+    events, _ = _frame(_csv(header, rows))
+    assert events["timestamp"].dt.second.tolist() == [0, 2]
+
+
+def test_a_csv_field_cut_by_a_chunk_boundary_does_not_shift_the_rows_after_it() -> None:
+    table = detect(_csv(["__time__", "content"], [["1795140000", "a"]]))
+    assert table is not None
+    first = table.unwrap('1795140000,"INFO one\n  two')
+    second = table.unwrap('  three"\n1795140002,ERROR status_code=429\n')
+    assert first.split("\n")[0].startswith('1795140000,"INFO')  # left as it was
+    assert second.split("\n")[1] == "2026-11-20T02:00:02+00:00 ERROR status_code=429"
+
+
+def test_a_csv_without_the_columns_is_no_envelope() -> None:
+    text = _csv(["timestamp", "status_code", "line"], [["2026-11-20T02:00:00Z", "429", "1"]])
+    assert detect(text) is None
 
 
 def test_an_application_json_log_is_not_an_envelope() -> None:

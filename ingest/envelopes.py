@@ -77,6 +77,9 @@ class Envelope:
     #: the envelope's own lines, which carry no application line (journalctl's "-- Boot ... --")
     skip: re.Pattern[str] | None = None
     csv: bool = False  # a CSV download: `payload` and `time` name columns of its header row
+    #: a pretty-printed JSON document (one key a line): `payload` and `time` name keys of its
+    #: entries, `requires` keys that must be among the first lines
+    document: bool = False
     time_format: str = ""  # strptime format of an envelope time to_iso does not read
 
     def unwrap_line(self, line: str) -> str | None:
@@ -116,6 +119,8 @@ class Envelope:
 
     def unwrap(self, chunk: str) -> str:
         """Every line of ``chunk`` unwrapped (a line not in the envelope is kept as it is)."""
+        if self.document:
+            return _unwrap_document(self, chunk)
         lines = chunk.split("\n")
         out = []
         for line in lines:
@@ -146,6 +151,7 @@ def _envelope(raw: dict[str, Any]) -> Envelope:
         prefix=re.compile(prefix) if prefix else None,
         skip=re.compile(skip) if skip else None,
         csv=bool(raw.get("csv", False)),
+        document=bool(raw.get("document", False)),
         time_format=raw.get("time_format", ""),
     )
 
@@ -163,7 +169,13 @@ def envelopes() -> tuple[Envelope, ...]:
             raise EnvelopeError(
                 f"envelopes.toml {env.name}: needs `prefix`, or `payload`+`requires`"
             )
-        if env.csv:  # the sample is the header row, then a row
+        got: str | None
+        if env.document:  # the sample is a whole document
+            lines = raw["sample"].split("\n")
+            if JsonDocument.of(env, lines) is None:
+                raise EnvelopeError(f"envelopes.toml {env.name}: sample is not detected")
+            got = "\n".join(ln for ln in env.unwrap(raw["sample"]).split("\n") if ln.strip())
+        elif env.csv:  # the sample is the header row, then a row
             header, _, row = raw["sample"].partition("\n")
             table = CsvExport.of(env, header)
             got = table.unwrap_line(row) if table is not None else None
@@ -187,6 +199,8 @@ def detect(chunk: str) -> Envelope | None:
     """The envelope every one of the first non-blank lines of ``chunk`` is in, or None."""
     head = [ln for ln in chunk.split("\n", DECIDE_LINES * 2)[: DECIDE_LINES * 2] if ln.strip()]
     head = head[:DECIDE_LINES]
+    if head and head[0].strip() in ("{", "["):  # a pretty-printed JSON document
+        return JsonDocument.detect(head)
     if head and (head[0][:1] in ("[", "\x1b") or head[0][:20].isspace()):
         # a console layout; a byte range of one (ingest.parallel) may open on any of its rows
         return ConsoleLayout.detect([strip_terminal_codes(line, carets=False) for line in head])
@@ -197,7 +211,7 @@ def detect(chunk: str) -> Envelope | None:
     if not head or not (head[0].startswith("{") or head[0][:1].isdigit() or _skipped(head[0])):
         return None
     for env in envelopes():
-        if env.csv:
+        if env.csv or env.document:
             continue
         if all(env.unwrap_line(line) is not None for line in head):
             return env
@@ -460,3 +474,69 @@ def _rich_time(date: str, clock: str) -> str:
     year = c if c > 99 else 2000 + c
     hh, mm, ss = clock.split(":")
     return f"{year:04d}-{month:02d}-{day:02d} {int(hh):02d}:{mm}:{ss}"
+
+
+# ---------------------------------------------------------------------------------------------
+# A pretty-printed JSON document (`aws logs filter-log-events --output json`, `gcloud logging
+# read --format=json`): one key a line, so the lines of an entry's payload key are the
+# application's lines; every other line becomes a single space (an indented line: it stays in
+# the record, as a traceback's lines in separate entries must).
+
+_KEY_LINE = re.compile(r'^(?P<indent>\s*)"(?P<key>[^"\\]+)": (?P<value>.*?),?\s*$')
+_BARE_OPEN = re.compile(r"^\s*\{\s*$")
+
+
+class JsonDocument:
+    """Detection of the document envelopes (they are Envelopes with ``document`` set)."""
+
+    @staticmethod
+    def of(env: Envelope, head: list[str]) -> Envelope | None:
+        """``env`` when ``head`` (a document's first lines) has every key it requires."""
+        keys = {m.group("key") for m in map(_KEY_LINE.match, head) if m is not None}
+        return env if all(k in keys for k in env.requires) else None
+
+    @staticmethod
+    def detect(head: list[str]) -> Envelope | None:
+        for env in envelopes():
+            if env.document and JsonDocument.of(env, head) is not None:
+                return env
+        return None
+
+
+def _unwrap_document(env: Envelope, chunk: str) -> str:
+    lines = chunk.split("\n")
+    out = [" " if ln.strip() else ln for ln in lines]
+    at, text, time = -1, "", None  # the entry's payload (its line) and time
+    indent: str | None = None  # of the entry's own keys (None: not known yet)
+
+    def close() -> None:
+        if at >= 0:
+            out[at] = _with_time(text, time)
+
+    for i, line in enumerate(lines):
+        if _BARE_OPEN.match(line):  # an entry opens
+            close()
+            at, text, time, indent = -1, "", None, None
+            continue
+        m = _KEY_LINE.match(line)
+        if m is None:
+            continue
+        if indent is None:
+            indent = m.group("indent")
+        key = m.group("key")
+        if key == env.payload:  # at any depth (jsonPayload.message)
+            value = _json_value(m.group("value"))
+            if isinstance(value, str):
+                at = i
+                text = value.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
+        elif key == env.time and m.group("indent") == indent:
+            time = env.time_of(_json_value(m.group("value")))
+    close()
+    return "\n".join(out)
+
+
+def _json_value(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None

@@ -69,9 +69,10 @@ def _frame(text: str) -> tuple[pd.DataFrame, object]:
     return events[cols].reset_index(drop=True), report
 
 
-# logcli trims lines, a CSV has a header row: their own tests below
+# logcli trims lines, a CSV has a header row, a JSON document is one: their own tests below
 @pytest.mark.parametrize(
-    "kind", [e.name for e in envelopes() if not e.csv and e.name != "loki-logcli"]
+    "kind",
+    [e.name for e in envelopes() if not (e.csv or e.document) and e.name != "loki-logcli"],
 )
 def test_an_envelope_parses_like_the_lines_inside(kind: str) -> None:
     plain, _ = _frame("\n".join(LINES) + "\n")
@@ -171,6 +172,63 @@ EXPORTS["Kibana CSV export"] = (
     ),
     "kibana-csv",
 )
+
+
+def _cloudwatch(lines: list[str]) -> str:
+    """`aws logs filter-log-events --output json`: the events in a pretty-printed document."""
+    events = [
+        {
+            "logStreamName": "ecs/chat/4f1c9e0a",
+            "timestamp": 1795140000000 + 1000 * k,
+            "message": ln,
+            "ingestionTime": 1795140000400 + 1000 * k,
+            "eventId": f"3792{k}",
+        }
+        for k, ln in enumerate(lines)
+    ]
+    return json.dumps({"events": events, "searchedLogStreams": []}, indent=4) + "\n"
+
+
+def _gcloud(lines: list[str], payload: str) -> str:
+    """`gcloud logging read --format=json`: newest first, keys sorted, 2-space indents."""
+    entries = [
+        {
+            "insertId": f"k3l9x{k}",
+            **({"jsonPayload": {"message": ln}} if payload == "json" else {"textPayload": ln}),
+            "logName": "projects/chat-prod/logs/stderr",
+            "receiveTimestamp": f"2026-11-20T02:00:0{k}.5Z",
+            "resource": {"labels": {"cluster_name": "prod"}, "type": "k8s_container"},
+            "timestamp": f"2026-11-20T02:00:0{k}.123456789Z",
+        }
+        for k, ln in enumerate(lines)
+    ]
+    return json.dumps(entries[::-1], indent=2, sort_keys=True) + "\n"
+
+
+EXPORTS["aws logs filter-log-events --output json"] = (
+    _cloudwatch([OK, FAIL]),
+    "cloudwatch-json",
+)
+EXPORTS["gcloud logging read --format=json (textPayload)"] = (
+    _gcloud([OK, FAIL], "text"),
+    "gcloud-json-text",
+)
+EXPORTS["gcloud logging read --format=json (jsonPayload)"] = (
+    _gcloud([OK, FAIL], "json"),
+    "gcloud-json-message",
+)
+
+
+def test_cloudwatch_events_parse_like_the_lines_inside() -> None:
+    """A traceback's lines are separate CloudWatch events: they still make one record."""
+    plain, _ = _frame("\n".join(LINES) + "\n")
+    wrapped, report = _frame(_cloudwatch(LINES))
+    assert report.files[0].envelope == "cloudwatch-json"  # type: ignore[attr-defined]
+    cols = ["status_code", "code", "request_id", "timestamp"]
+    pd.testing.assert_frame_equal(wrapped[cols], plain[cols])
+    untimed = [ln.split(" ", 2)[2] for ln in LINES[:3]]  # the events' times then
+    events, _ = _frame(_cloudwatch(untimed))
+    assert events["timestamp"].dt.second.tolist() == [0, 2]
 
 
 @pytest.mark.parametrize("name", list(EXPORTS))

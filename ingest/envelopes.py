@@ -15,9 +15,12 @@ gets the envelope's, unless it continues a record (a traceback's frames must sta
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -71,9 +74,19 @@ class Envelope:
     time: str = ""  # JSON envelopes: the field holding the envelope's time
     requires: tuple[str, ...] = ()
     prefix: re.Pattern[str] | None = None  # prefix envelopes
+    #: the envelope's own lines, which carry no application line (journalctl's "-- Boot ... --")
+    skip: re.Pattern[str] | None = None
+    csv: bool = False  # a CSV download: `payload` and `time` name columns of its header row
+    #: a pretty-printed JSON document (one key a line): `payload` and `time` name keys of its
+    #: entries, `requires` keys that must be among the first lines
+    document: bool = False
+    time_format: str = ""  # strptime format of an envelope time to_iso does not read
 
     def unwrap_line(self, line: str) -> str | None:
-        """The application's line, or None when ``line`` is not in this envelope."""
+        """The application's line, or None when ``line`` is not in this envelope ("" for a
+        line of the envelope's own: it stays, blank, so line numbers still point into the file)."""
+        if self.skip is not None and self.skip.match(line):
+            return ""
         if self.prefix is not None:
             m = self.prefix.match(line)
             if m is None:
@@ -92,10 +105,22 @@ class Envelope:
             return None
         # one line for one line: a payload's own line breaks become spaces
         text = payload.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
-        return _with_time(text, to_iso(obj.get(self.time)))
+        return _with_time(text, self.time_of(obj.get(self.time)))
+
+    def time_of(self, value: Any) -> str | None:
+        """The envelope's time as ISO 8601 (``time_format`` when to_iso cannot read it)."""
+        iso = to_iso(value)
+        if iso is None and self.time_format and isinstance(value, str):
+            try:
+                iso = datetime.strptime(value.strip(), self.time_format).isoformat()
+            except ValueError:
+                return None
+        return iso
 
     def unwrap(self, chunk: str) -> str:
         """Every line of ``chunk`` unwrapped (a line not in the envelope is kept as it is)."""
+        if self.document:
+            return _unwrap_document(self, chunk)
         lines = chunk.split("\n")
         out = []
         for line in lines:
@@ -116,6 +141,7 @@ def _with_time(text: str, time: str | None) -> str:
 
 def _envelope(raw: dict[str, Any]) -> Envelope:
     prefix = raw.get("prefix")
+    skip = raw.get("skip")
     return Envelope(
         name=raw["name"],
         description=raw.get("description", ""),
@@ -123,6 +149,10 @@ def _envelope(raw: dict[str, Any]) -> Envelope:
         time=raw.get("time", ""),
         requires=tuple(raw.get("requires", ())),
         prefix=re.compile(prefix) if prefix else None,
+        skip=re.compile(skip) if skip else None,
+        csv=bool(raw.get("csv", False)),
+        document=bool(raw.get("document", False)),
+        time_format=raw.get("time_format", ""),
     )
 
 
@@ -133,30 +163,179 @@ def envelopes() -> tuple[Envelope, ...]:
     out = []
     for raw in data["envelope"]:
         env = _envelope(raw)
+        if env.csv and not (env.payload and env.time and env.requires):
+            raise EnvelopeError(f"envelopes.toml {env.name}: needs `payload`, `time`, `requires`")
         if not env.prefix and not (env.payload and env.requires):
             raise EnvelopeError(
                 f"envelopes.toml {env.name}: needs `prefix`, or `payload`+`requires`"
             )
-        got = env.unwrap_line(raw["sample"])
+        got: str | None
+        if env.document:  # the sample is a whole document
+            lines = raw["sample"].split("\n")
+            if JsonDocument.of(env, lines) is None:
+                raise EnvelopeError(f"envelopes.toml {env.name}: sample is not detected")
+            got = "\n".join(ln for ln in env.unwrap(raw["sample"]).split("\n") if ln.strip())
+        elif env.csv:  # the sample is the header row, then a row
+            header, _, row = raw["sample"].partition("\n")
+            table = CsvExport.of(env, header)
+            got = table.unwrap_line(row) if table is not None else None
+        else:
+            got = env.unwrap_line(raw["sample"])
         if got != raw["expect"]:
             raise EnvelopeError(f"envelopes.toml {env.name}: sample unwraps to {got!r}")
+        for line in raw.get("skipped", ()):
+            if env.unwrap_line(line) != "":
+                raise EnvelopeError(f"envelopes.toml {env.name}: {line!r} is not skipped")
         out.append(env)
     return tuple(out)
+
+
+def _skipped(line: str) -> bool:
+    """``line`` is an envelope's own line (journalctl opens with "-- Logs begin at ... --")."""
+    return any(env.skip is not None and env.skip.match(line) for env in envelopes())
 
 
 def detect(chunk: str) -> Envelope | None:
     """The envelope every one of the first non-blank lines of ``chunk`` is in, or None."""
     head = [ln for ln in chunk.split("\n", DECIDE_LINES * 2)[: DECIDE_LINES * 2] if ln.strip()]
     head = head[:DECIDE_LINES]
+    if head and head[0].strip() in ("{", "["):  # a pretty-printed JSON document
+        return JsonDocument.detect(head)
     if head and (head[0][:1] in ("[", "\x1b") or head[0][:20].isspace()):
         # a console layout; a byte range of one (ingest.parallel) may open on any of its rows
         return ConsoleLayout.detect([strip_terminal_codes(line, carets=False) for line in head])
-    if not head or not (head[0].startswith("{") or head[0][:1].isdigit()):
+    if head and not head[0].startswith("{") and "," in head[0]:
+        table = CsvExport.detect(head)
+        if table is not None:
+            return table
+    if not head or not (head[0].startswith("{") or head[0][:1].isdigit() or _skipped(head[0])):
         return None
     for env in envelopes():
+        if env.csv or env.document:
+            continue
         if all(env.unwrap_line(line) is not None for line in head):
             return env
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# A CSV download of a log console (Alibaba Cloud SLS, Kibana): a header row names the columns,
+# each row is one log entry, the line in one column (quoted, its quotes doubled) and the time in
+# another. An entry collected as several lines (a traceback) is one quoted field over several
+# rows of the file: each of its lines goes back on the row it was on.
+
+
+@dataclass(frozen=True)
+class CsvExport(Envelope):
+    """A CSV envelope of one file: the columns its header row gave (``payload``/``time`` of
+    the declaration are column names)."""
+
+    header: str = ""
+    columns: tuple[str, ...] = ()
+    #: a quoted field left open at the end of a chunk, carried to the next
+    state: dict[str, bool] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, env: Envelope, header: str) -> CsvExport | None:
+        """``env`` for a file whose header row is ``header``, or None when it lacks a column."""
+        header = header.lstrip("\ufeff").rstrip("\r")
+        columns = tuple(c.strip() for c in _csv_row(header))
+        if not all(c in columns for c in env.requires):
+            return None
+        return cls(
+            name=env.name,
+            description=env.description,
+            payload=env.payload,
+            time=env.time,
+            requires=env.requires,
+            csv=True,
+            time_format=env.time_format,
+            header=header,
+            columns=columns,
+        )
+
+    @classmethod
+    def detect(cls, head: list[str]) -> CsvExport | None:
+        """The CSV envelope whose columns ``head[0]`` names, when every row below is a row of
+        it (or a line of a field that goes on over rows)."""
+        for env in envelopes():
+            table = cls.of(env, head[0]) if env.csv else None
+            if table is not None and len(head) > 1 and table._all_rows(head[1:]):
+                return table
+        return None
+
+    def _all_rows(self, lines: list[str]) -> bool:
+        inside = False  # in a quoted field that goes on over rows
+        for line in lines:
+            odd = line.count('"') % 2 == 1
+            if not inside and not odd and self.unwrap_line(line) is None:
+                return False
+            inside = inside != odd
+        return True
+
+    def unwrap_line(self, line: str) -> str | None:
+        line = line.rstrip("\r")
+        if line.lstrip("\ufeff") == self.header:
+            return ""
+        fields = _csv_row(line)
+        if len(fields) != len(self.columns):
+            return None
+        row = dict(zip(self.columns, fields, strict=True))
+        text = row[self.payload].rstrip("\r\n").replace("\r", " ").replace("\n", " ")
+        return _with_time(text, self.time_of(row[self.time]))
+
+    def unwrap(self, chunk: str) -> str:
+        lines = chunk.split("\n")
+        out = list(lines)
+        i = 0
+        if self.state.pop("open", False):
+            # the rest of a field a chunk boundary cut: kept as it is, up to the row's end
+            while i < len(lines):
+                closes = lines[i].count('"') % 2 == 1
+                i += 1
+                if closes:
+                    break
+            else:
+                self.state["open"] = True
+                return chunk
+        while i < len(lines):
+            line = lines[i]
+            if line.count('"') % 2 == 0:  # a row on one line
+                inner = self.unwrap_line(line) if line else None
+                if inner is not None:
+                    out[i] = inner
+                i += 1
+                continue
+            j = i + 1  # a quoted field goes on: gather the rows up to where it closes
+            while j < len(lines) and lines[j].count('"') % 2 == 0:
+                j += 1
+            if j == len(lines):  # not closed in this chunk: left as it is
+                self.state["open"] = True
+                break
+            self._rows(lines, i, j + 1, out)
+            i = j + 1
+        return "\n".join(out)
+
+    def _rows(self, lines: list[str], start: int, end: int, out: list[str]) -> None:
+        """Rows ``start``..``end`` - 1, one entry: its lines back on the rows they were on."""
+        fields = _csv_row("\n".join(ln.rstrip("\r") for ln in lines[start:end]))
+        if len(fields) != len(self.columns):
+            return
+        row = dict(zip(self.columns, fields, strict=True))
+        parts = row[self.payload].rstrip("\n").split("\n")
+        time = self.time_of(row[self.time])
+        if len(parts) != end - start:  # another column spans rows: the line on the first one
+            parts = [" ".join(parts)] + [" "] * (end - start - 1)
+        out[start] = _with_time(parts[0].rstrip("\r"), time)
+        out[start + 1 : end] = [p.rstrip("\r") for p in parts[1:]]
+
+
+def _csv_row(text: str) -> list[str]:
+    """The fields of one CSV row (``text`` may hold the line breaks of a quoted field)."""
+    try:
+        return next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error:
+        return []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,3 +474,69 @@ def _rich_time(date: str, clock: str) -> str:
     year = c if c > 99 else 2000 + c
     hh, mm, ss = clock.split(":")
     return f"{year:04d}-{month:02d}-{day:02d} {int(hh):02d}:{mm}:{ss}"
+
+
+# ---------------------------------------------------------------------------------------------
+# A pretty-printed JSON document (`aws logs filter-log-events --output json`, `gcloud logging
+# read --format=json`): one key a line, so the lines of an entry's payload key are the
+# application's lines; every other line becomes a single space (an indented line: it stays in
+# the record, as a traceback's lines in separate entries must).
+
+_KEY_LINE = re.compile(r'^(?P<indent>\s*)"(?P<key>[^"\\]+)": (?P<value>.*?),?\s*$')
+_BARE_OPEN = re.compile(r"^\s*\{\s*$")
+
+
+class JsonDocument:
+    """Detection of the document envelopes (they are Envelopes with ``document`` set)."""
+
+    @staticmethod
+    def of(env: Envelope, head: list[str]) -> Envelope | None:
+        """``env`` when ``head`` (a document's first lines) has every key it requires."""
+        keys = {m.group("key") for m in map(_KEY_LINE.match, head) if m is not None}
+        return env if all(k in keys for k in env.requires) else None
+
+    @staticmethod
+    def detect(head: list[str]) -> Envelope | None:
+        for env in envelopes():
+            if env.document and JsonDocument.of(env, head) is not None:
+                return env
+        return None
+
+
+def _unwrap_document(env: Envelope, chunk: str) -> str:
+    lines = chunk.split("\n")
+    out = [" " if ln.strip() else ln for ln in lines]
+    at, text, time = -1, "", None  # the entry's payload (its line) and time
+    indent: str | None = None  # of the entry's own keys (None: not known yet)
+
+    def close() -> None:
+        if at >= 0:
+            out[at] = _with_time(text, time)
+
+    for i, line in enumerate(lines):
+        if _BARE_OPEN.match(line):  # an entry opens
+            close()
+            at, text, time, indent = -1, "", None, None
+            continue
+        m = _KEY_LINE.match(line)
+        if m is None:
+            continue
+        if indent is None:
+            indent = m.group("indent")
+        key = m.group("key")
+        if key == env.payload:  # at any depth (jsonPayload.message)
+            value = _json_value(m.group("value"))
+            if isinstance(value, str):
+                at = i
+                text = value.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
+        elif key == env.time and m.group("indent") == indent:
+            time = env.time_of(_json_value(m.group("value")))
+    close()
+    return "\n".join(out)
+
+
+def _json_value(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None

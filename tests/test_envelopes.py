@@ -6,12 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from ingest import load_events
 from ingest.envelopes import detect, envelopes
+from ingest.sources import iter_sources
 
 LINES = [
     "2026-11-20 10:00:00,123 INFO httpx: HTTP Request: POST https://dashscope.aliyuncs.com/"
@@ -434,3 +436,22 @@ def test_a_rich_console_log_is_undone_one_line_for_one_line() -> None:
 def test_bracketed_logs_that_are_no_console_layout_stay_as_they_are() -> None:
     text = "[2026-11-29 15:49:00] ERROR app: x\n[INFO] 2026-11-29 15:49:01 y\n"
     assert detect(text) is None
+
+
+@pytest.mark.parametrize("name", ["SLS console CSV download", "Kibana CSV export"])
+def test_a_big_csv_download_is_parsed_in_one_process(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV download is read from its header row: a byte range from its middle would be read
+    as plain text, so such a file is never split, however big."""
+    from ingest import parallel
+
+    text, _envelope = EXPORTS[name]
+    path = tmp_path / "export.csv"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    source = next(iter(iter_sources([str(path)])))
+    assert not parallel.splittable(source)
+    plain = tmp_path / "plain.log"
+    plain.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    assert parallel.splittable(next(iter(iter_sources([str(plain)]))))

@@ -583,8 +583,9 @@ def _iso_start(chunk: _Chunk, at: Array) -> Array:
     block = chunk.block(at[room], Span(0, width))
     shape = np.frombuffer(_ISO_SHAPE, dtype=np.uint8)
     digit = shape == ord("0")
+    fixed = ~digit & (shape != ord(" "))  # the separators "-" and ":"
     ok = ((block[:, digit] - ord("0")) <= 9).all(axis=1)  # uint8: below "0" wraps past 9
-    ok &= (block[:, ~digit & (shape != ord(" "))] == shape[~digit & (shape != ord(" "))]).all(1)
+    ok &= (block[:, fixed] == shape[fixed]).all(axis=1)
     middle = block[:, 10]
     ok &= (middle == ord(" ")) | (middle == ord("T"))
     out[room] = ok
@@ -799,7 +800,7 @@ class _Rows:
         ``cut`` is the offsets' text (fixed-width bytes) where the layout has one."""
         if not layout.zone_kind:
             return
-        if layout.zone_kind == "Z" or cut is None:
+        if cut is None:  # "Z"
             texts, inverse = ["Z"], np.zeros(len(idx), dtype=np.int64)
         else:
             uniq, inverse, _firsts = _factorize(cut)
@@ -1135,11 +1136,14 @@ def _timestamps(chunk: _Chunk, idx: Array, lay: TsLayout, tz: str) -> tuple[Arra
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
     days = era * 146097 + doe - 719468
     seconds = hour * 3600 + minute * 60 + second
+    zones = None
     if lay.zone_kind in ("+hh:mm", "+hhmm"):
         sign = np.where(rows[rel[7]] == ord("-") - 48, -1, 1)
         zh = digits(rel[7] + 1, 2)
         zm = digits(rel[7] + (4 if lay.zone_kind == "+hh:mm" else 3), 2)
         seconds -= sign * (zh * 3600 + zm * 60)
+        text = np.ascontiguousarray(block[:, rel[7] : rel[7] + len(lay.zone_kind)])
+        zones = text.view(f"S{len(lay.zone_kind)}").ravel()  # their text, for the report
     ns = (days.astype(np.int64) * 86400 + seconds) * 1_000_000_000
     if lay.frac_len:
         width = min(lay.frac_len, 6)
@@ -1149,11 +1153,6 @@ def _timestamps(chunk: _Chunk, idx: Array, lay: TsLayout, tz: str) -> tuple[Arra
     low, high = PLAUSIBLE[0].value, PLAUSIBLE[1].value
     valid &= (ns >= low) & (ns < high)
     result: Array = np.where(valid, ns, _NO_TIME)
-    zones = None
-    if lay.zone_kind in ("+hh:mm", "+hhmm"):
-        at = rel[7]
-        zones = np.ascontiguousarray(block[:, at : at + len(lay.zone_kind)])
-        zones = zones.view(f"S{len(lay.zone_kind)}").ravel()
     return result, zones
 
 
@@ -1168,12 +1167,15 @@ def _localized(ns: Array, valid: Array, tz: str) -> tuple[Array, Array]:
     minute (a chunk spans a few hundred; pandas per row was a third of the timestamps' time).
     Only the rows of a minute that the local clock skips (a spring-forward gap, where every
     time moves to the gap's end) are localized one by one."""
+
+    def localize(wall_ns: Array) -> pd.DatetimeIndex:
+        stamps = pd.DatetimeIndex(wall_ns.astype("datetime64[ns]"))
+        return stamps.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+
     minute = np.where(valid, ns, 0) // _MINUTE_NS
     uniq, inverse = _distinct_small(minute)
     wall = uniq * _MINUTE_NS
-    utc = pd.DatetimeIndex(wall.astype("datetime64[ns]")).tz_localize(
-        tz, ambiguous="NaT", nonexistent="shift_forward"
-    )
+    utc = localize(wall)
     missing = np.asarray(utc.isna(), dtype=bool)
     back = np.where(missing, 0, utc.tz_convert(tz).tz_localize(None).asi8)
     skipped = ~missing & (back != wall)  # shifted forward: not a time on the local clock
@@ -1181,9 +1183,7 @@ def _localized(ns: Array, valid: Array, tz: str) -> tuple[Array, Array]:
     valid = valid & ~missing[inverse]
     odd = np.flatnonzero(valid & skipped[inverse])
     if len(odd):
-        one = pd.DatetimeIndex(ns[odd].astype("datetime64[ns]")).tz_localize(
-            tz, ambiguous="NaT", nonexistent="shift_forward"
-        )
+        one = localize(ns[odd])
         gone = np.asarray(one.isna(), dtype=bool)
         out[odd] = np.where(gone, 0, one.asi8)
         valid[odd] &= ~gone

@@ -112,9 +112,9 @@ def plan_ranges(
     """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line: about
     equal, or in proportion to ``weights`` (one per range).
 
-    Not right after a status line, a retry notice or a failure: the record that follows one may
-    be merged with it (ingest.events), and cut apart they would be counted twice. When the
-    scanned block offers no such place, the first opener will do.
+    Not within a retry sequence or next to a failure: the record that follows one may be
+    merged with it (ingest.events), and cut apart they would be counted twice. A cut waits for
+    a stretch of quiet lines (_cut_in), and takes the longest one the scanned block offers.
     """
     size = os.path.getsize(path)
     shares = list(weights) if weights is not None else [1] * parts
@@ -354,7 +354,6 @@ def _load(file: str) -> Any:
     file (a column's memory goes back when the column is let go, as the ranges are joined).
     The maps are filled at once (MAP_POPULATE: reading the columns page by page cost what
     copying them does), and the file can be removed."""
-    flags = getattr(mmap, "MAP_SHARED", 0) | getattr(mmap, "MAP_POPULATE", 0)
     with open(file, "rb") as fh:
         fh.seek(-_TRAILER.size, os.SEEK_END)
         (length,) = _TRAILER.unpack(fh.read(_TRAILER.size))
@@ -362,11 +361,11 @@ def _load(file: str) -> Any:
         places, header_at, header_size = pickle.loads(fh.read(length))
         fh.seek(header_at)
         header = fh.read(header_size)
-        buffers = [_mapped(fh, at, size, flags) for at, size in places]
+        buffers = [_mapped(fh, at, size) for at, size in places]
     return pickle.loads(header, buffers=buffers)
 
 
-def _mapped(fh: IO[bytes], at: int, size: int, flags: int) -> memoryview:
+def _mapped(fh: IO[bytes], at: int, size: int) -> memoryview:
     """``size`` bytes of ``fh`` from ``at``, mapped read-only (read, where mmap has no flags:
     Windows)."""
     if not size:
@@ -374,6 +373,7 @@ def _mapped(fh: IO[bytes], at: int, size: int, flags: int) -> memoryview:
     if not hasattr(mmap, "MAP_SHARED"):
         fh.seek(at)
         return memoryview(fh.read(size))
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
     return memoryview(mmap.mmap(fh.fileno(), size, flags=flags, prot=mmap.PROT_READ, offset=at))
 
 

@@ -16,7 +16,7 @@ import struct
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from functools import lru_cache
 from itertools import pairwise
@@ -329,7 +329,7 @@ _PAGE = mmap.ALLOCATIONGRANULARITY
 def _dump(result: Any, fh: IO[bytes]) -> None:
     """A range's result as its arrays' own bytes, each from a page boundary, then the pickle
     that refers to them (pickle protocol 5, out of band), then the pickled places of those
-    bytes and that pickle's length: _load maps them and the frame's columns are read where
+    bytes and that pickle's length: load_result maps them and the frame's columns are read where
     they lie."""
     buffers: list[pickle.PickleBuffer] = []
     header = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
@@ -349,7 +349,7 @@ def _dump(result: Any, fh: IO[bytes]) -> None:
     fh.write(_TRAILER.pack(len(index)))
 
 
-def _load(file: str) -> Any:
+def load_result(file: str) -> Any:
     """A result _dump wrote, each of its arrays over a read-only map of its own part of the
     file (a column's memory goes back when the column is let go, as the ranges are joined).
     The maps are filled at once (MAP_POPULATE: reading the columns page by page cost what
@@ -400,6 +400,11 @@ def _head(path: str) -> tuple[str, bool]:
     return encoding, looks_timestamped(text.split("\n")[:SAMPLE_LINES])
 
 
+#: one range's result: its events (lines counted from the range's start), its report, its
+#: line count, and the outcome_prints of its events
+RangeResult = tuple[pd.DataFrame, FileReport, int, Prints]
+
+
 def parse_in_parallel(
     src: Source,
     formats: Sequence[LogFormat],
@@ -407,99 +412,28 @@ def parse_in_parallel(
     workers: int | None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> tuple[pd.DataFrame, FileReport]:
-    """Parse one big file with ``workers`` processes (default: the machine's cores).
-
-    This process is one of them. The others take ranges from the front of the file and this one
-    from the back (it starts at once, while spawning a worker and importing pandas there takes
-    0.4 s), until they meet: a shared claim per range, so that all finish together.
-    """
-    n = workers or os.cpu_count() or 1
-    fmt = formats[0].name if len(formats) == 1 else None
+    """Parse one big file with ``workers`` processes (default: the machine's cores), into its
+    events frame (parse_ranges, then the ranges joined)."""
     path = src.path or src.name
-    encoding, timestamped = _head(path)
-    parts = _ranges_per_worker() * n  # more ranges than processes
-    method = start_method()
-    ranges = plan_ranges(path, parts, _shares(parts, method))
-    options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
-    options.update(timestamped=timestamped, name=src.name)
-    ctx = get_context(method)
-    claims = _Claims(ctx, len(ranges))
-    results: list[Any] = [None] * len(ranges)
-    reported = 0
-
-    def report_progress() -> None:
-        nonlocal reported
-        if on_bytes is not None:
-            done = claims.bytes_done()
-            on_bytes(done - reported)
-            reported = done
-
-    helpers = max(1, min(n - 1, len(ranges) - 1))
     spooled = tempfile.TemporaryDirectory(
         prefix="dashscope-ranges-",
         dir=_spool_dir(os.path.getsize(path)),
         ignore_cleanup_errors=True,
     )
+    results: dict[int, RangeResult] = {}
     with spooled as spool:
-        pool = ProcessPoolExecutor(
-            max_workers=helpers,
-            mp_context=ctx,
-            initializer=_Claims.install,
-            initargs=(claims,),
+        count = parse_ranges(
+            src, formats, tz, workers, on_bytes=on_bytes, spool=spool, take=results.__setitem__
         )
-        try:
-            drains = [pool.submit(_drain, path, ranges, options, spool) for _ in range(helpers)]
-            while (k := claims.take(back=True)) is not None:
-                results[k] = _parse_range(path, *ranges[k], **options)
-                claims.add_bytes(ranges[k][1] - ranges[k][0])
-                report_progress()
-            # a worker's results are read as they appear: the first while it still parses
-            # or writes its last (0.05 s of each is reading)
-            while True:
-                running = wait(drains, timeout=0.01).not_done
-                for k, result in enumerate(results):
-                    file = _result_file(spool, k)
-                    if result is None and os.path.exists(file):
-                        results[k] = _load(file)
-                        os.unlink(file)
-                report_progress()
-                if not running:
-                    break
-            for drain in drains:
-                drain.result()  # a worker's error is raised here
-            drains.clear()
-        finally:
-            _BOOKS.clear()
-            claims.take_all()  # after an error too: the workers stop at their next range
-            # the workers' exit (their interpreter's teardown) need not hold up the merge
-            pool.shutdown(wait=False, cancel_futures=True)
-        report_progress()
-    report = FileReport(src.name, encoding=encoding)
+    report, offsets = join_reports(src, (results[k][1:3] for k in range(count)))
     frames = []
-    named: list[pd.DataFrame] = []  # ingest.context tables of the ranges
     prints = []
-    offset = 0
-    while results:  # consumed from the front: each range's frame is released once copied
-        frame, part, lines, part_prints = results.pop(0)
+    for k in range(count):  # consumed from the front: each range's frame is released once copied
+        frame, _part, _lines, part_prints = results.pop(k)
         prints.append(part_prints)
         if len(frame):
-            frames.append(frame.assign(line=frame["line"] + offset))
+            frames.append(frame.assign(line=frame["line"] + offsets[k]))
         del frame
-        report.bytes_read += part.bytes_read
-        report.lines_read += part.lines_read
-        report.lines_in_events += part.lines_in_events
-        report.ignored += part.ignored
-        report.unparsed += part.unparsed
-        report.formats.update(part.formats)
-        report.utc_offsets.update(part.utc_offsets)
-        if part.context is not None:
-            named.append(part.context.assign(line=part.context["line"] + offset))
-        for n_line, text in part.unparsed_examples:
-            if len(report.unparsed_examples) < 200:
-                report.unparsed_examples.append((n_line + offset, text))
-        if part.problem and "no DashScope API calls" not in part.problem:
-            report.problem = report.problem or part.problem
-        offset += lines
     if not frames:
         from ingest.schema import empty_events
 
@@ -517,7 +451,137 @@ def parse_in_parallel(
     frame = tidy_categories(merge_by_request_id(combined)) if shared else combined
     del combined
     release_memory()
-    if named:
-        report.context = only_lines(concat_context(named), frame["line"].to_numpy())
+    if report.context is not None:
+        report.context = only_lines(report.context, frame["line"].to_numpy())
     report.count_events(frame)
     return frame, report
+
+
+def parse_ranges(
+    src: Source,
+    formats: Sequence[LogFormat],
+    tz: str,
+    workers: int | None,
+    *,
+    on_bytes: Callable[[int], None] | None,
+    spool: str,
+    take: Callable[[int, Any], None],
+    range_bytes: int | None = None,
+    as_files: bool = False,
+) -> int:
+    """Parse the byte ranges of one big file with ``workers`` processes; returns how many
+    ranges there are. ``take(k, result)`` receives each range's RangeResult (in the order they
+    finish), or with ``as_files`` the file in ``spool`` that holds it (``load_result`` reads
+    it), so that no result need stay in memory. ``range_bytes``: the largest range.
+
+    This process is one of the workers. The others take ranges from the front of the file and
+    this one from the back (it starts at once, while spawning a worker and importing pandas
+    there takes 0.4 s), until they meet: a shared claim per range, so that all finish together.
+    """
+    n = workers or os.cpu_count() or 1
+    fmt = formats[0].name if len(formats) == 1 else None
+    path = src.path or src.name
+    encoding, timestamped = _head(path)
+    parts = _ranges_per_worker() * n  # more ranges than processes
+    if range_bytes:
+        parts = max(parts, -(-os.path.getsize(path) // range_bytes))
+    method = start_method()
+    ranges = plan_ranges(path, parts, _shares(parts, method))
+    options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
+    options.update(timestamped=timestamped, name=src.name)
+    ctx = get_context(method)
+    claims = _Claims(ctx, len(ranges))
+    taken: set[int] = set()
+    reported = 0
+
+    def report_progress() -> None:
+        nonlocal reported
+        if on_bytes is not None:
+            done = claims.bytes_done()
+            on_bytes(done - reported)
+            reported = done
+
+    helpers = max(1, min(n - 1, len(ranges) - 1))
+    pool = ProcessPoolExecutor(
+        max_workers=helpers,
+        mp_context=ctx,
+        initializer=_Claims.install,
+        initargs=(claims,),
+    )
+    try:
+        drains = [pool.submit(_drain, path, ranges, options, spool) for _ in range(helpers)]
+        while (k := claims.take(back=True)) is not None:
+            result = _parse_range(path, *ranges[k], **options)
+            if as_files:
+                file = _result_file(spool, k)
+                with open(file, "wb") as fh:
+                    _dump(result, fh)
+                del result
+                take(k, file)
+            else:
+                take(k, result)
+                del result
+            taken.add(k)
+            claims.add_bytes(ranges[k][1] - ranges[k][0])
+            report_progress()
+        # a worker's results are taken as they appear: the first while it still parses
+        # or writes its last (0.05 s of each is reading)
+        while True:
+            running = wait(drains, timeout=0.01).not_done
+            for k in range(len(ranges)):
+                file = _result_file(spool, k)
+                if k not in taken and os.path.exists(file):
+                    if as_files:
+                        take(k, file)
+                    else:
+                        take(k, load_result(file))
+                        os.unlink(file)
+                    taken.add(k)
+            report_progress()
+            if not running:
+                break
+        for drain in drains:
+            drain.result()  # a worker's error is raised here
+        drains.clear()
+    finally:
+        _BOOKS.clear()
+        claims.take_all()  # after an error too: the workers stop at their next range
+        # the workers' exit (their interpreter's teardown) need not hold up the merge
+        pool.shutdown(wait=False, cancel_futures=True)
+    report_progress()
+    return len(ranges)
+
+
+def join_reports(
+    src: Source, parts: Iterable[tuple[FileReport, int]]
+) -> tuple[FileReport, list[int]]:
+    """The file's report from its ranges' reports and line counts (in range order), and the
+    line offset of each range. Events, errors and the time span are left to count_events;
+    the context table holds every range's rows (only_lines keeps those of the final events)."""
+    encoding = ""
+    report = FileReport(src.name)
+    named: list[pd.DataFrame] = []  # ingest.context tables of the ranges
+    offsets = []
+    offset = 0
+    for part, lines in parts:
+        offsets.append(offset)
+        encoding = encoding or part.encoding
+        report.bytes_read += part.bytes_read
+        report.lines_read += part.lines_read
+        report.lines_in_events += part.lines_in_events
+        report.ignored += part.ignored
+        report.unparsed += part.unparsed
+        report.formats.update(part.formats)
+        report.utc_offsets.update(part.utc_offsets)
+        if part.context is not None:
+            named.append(part.context.assign(line=part.context["line"] + offset))
+        for n_line, text in part.unparsed_examples:
+            if len(report.unparsed_examples) < 200:
+                report.unparsed_examples.append((n_line + offset, text))
+        if part.problem and "no DashScope API calls" not in part.problem:
+            report.problem = report.problem or part.problem
+        offset += lines
+    report.encoding = encoding or report.encoding
+    if named:
+        report.context = concat_context(named)
+    return report, offsets

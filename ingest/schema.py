@@ -346,14 +346,24 @@ def _distinct(ordered: Prints) -> Prints:
     return result
 
 
-def outcome_prints(frame: pd.DataFrame) -> Prints:
-    """The distinct fingerprints of the (request_id, is_error) outcomes of ``frame``, sorted."""
+def outcome_fingerprints(frame: pd.DataFrame) -> Prints:
+    """The fingerprint of each row's (request_id, is_error) outcome (0 for a row without a
+    request_id)."""
     ids = frame["request_id"]
     present = ids.notna().to_numpy()
     if not present.any():
-        return np.zeros(0, np.uint64)
+        return np.zeros(len(frame), np.uint64)
     prints = _fingerprints(ids) ^ frame["is_error"].to_numpy().astype(np.uint64)
-    return _distinct(np.sort(prints[present]))
+    prints[~present] = 0
+    return prints
+
+
+def outcome_prints(frame: pd.DataFrame) -> Prints:
+    """The distinct fingerprints of the (request_id, is_error) outcomes of ``frame``, sorted."""
+    present = frame["request_id"].notna().to_numpy()
+    if not present.any():
+        return np.zeros(0, np.uint64)
+    return _distinct(np.sort(outcome_fingerprints(frame)[present]))
 
 
 def share_outcomes(parts: list[Prints]) -> bool:
@@ -393,8 +403,7 @@ def _repeat_groups(
         if prints_out is not None:
             prints_out.append(np.zeros(0, np.uint64))
         return None
-    prints = _fingerprints(ids) ^ frame["is_error"].to_numpy().astype(np.uint64)
-    prints[~present] = 0
+    prints = outcome_fingerprints(frame)
     ordered = np.sort(prints[present])
     if prints_out is not None:
         prints_out.append(_distinct(ordered))

@@ -226,7 +226,7 @@ def test_a_result_goes_through_its_file_whole(
     file = tmp_path / "range-0.pickle"
     with open(file, "wb") as fh:
         parallel._dump(result, fh)
-    frame, report, lines, prints = parallel._load(str(file))
+    frame, report, lines, prints = parallel.load_result(str(file))
     pd.testing.assert_frame_equal(frame, result[0])
     assert (report.events, report.lines_read, lines) == (
         result[1].events,

@@ -36,6 +36,7 @@ import generate_logs as gen  # noqa: E402 - sibling script, not a package
 #: method -> the kinds of log it applies to
 METHODS: dict[str, tuple[str, ...]] = {
     "ingest": ("jsonl", "text", "openai", "mixed"),
+    "parse": ("jsonl", "text", "openai", "mixed"),
     "pandas.read_json": ("jsonl",),
     "json.loads": ("jsonl",),
     "orjson.loads": ("jsonl",),
@@ -62,6 +63,24 @@ def _work_ingest(path: Path) -> dict[str, Any]:
         out["bytes_per_event"] = float(frame.memory_usage(deep=True).sum()) / n
     out["lines_read"] = getattr(report, "lines_read", None)
     return out
+
+
+def _work_parse(path: Path) -> dict[str, Any]:
+    """`dashscope-logs parse PATH -o out.jsonl` (errors only), as the command line runs it:
+    from ingest.bounded.BOUNDED_MIN_BYTES on a part at a time. ``children_peak_mb``: the
+    biggest worker process (forked ones count the pages they share with this one)."""
+    import resource
+
+    from ingest.cli import main
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "errors.jsonl"
+        main.main(["parse", str(path), "-o", str(out)], standalone_mode=False)
+        errors = sum(1 for _ in out.open("rb"))
+    parse_s = time.perf_counter() - t0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"parse_s": parse_s, "errors": errors, "children_peak_mb": round(children, 1)}
 
 
 def _work_read_json(path: Path) -> dict[str, Any]:
@@ -109,6 +128,8 @@ def worker(method: str, path: Path) -> dict[str, Any]:
 def _worker(method: str, path: Path) -> dict[str, Any]:
     if method == "ingest":
         return _work_ingest(path)
+    if method == "parse":
+        return _work_parse(path)
     if method == "pandas.read_json":
         return _work_read_json(path)
     if method == "json.loads":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -21,24 +23,35 @@ def _zone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     return value
 
 
-def load_or_exit(sources: tuple[str, ...], tz: str, fmt: str | None = None) -> tuple[Any, Any]:
+def load_or_exit(sources: Any, tz: str, fmt: str | None = None) -> tuple[Any, Any]:
     """load_events, turning every input problem into one line of advice and exit status 1."""
-    from ingest.formats import FormatError
     from ingest.pipeline import load_events
+
+    with _advice():
+        events, report = load_events(list(sources), tz=tz, format=fmt)
+    check_read(report)
+    return events, report
+
+
+@contextmanager
+def _advice() -> Iterator[None]:
+    """Input problems (a missing file, an unknown format) as one line of advice, exit 1."""
+    from ingest.formats import FormatError
     from ingest.sources import SourceError
 
     try:
-        events, report = load_events(list(sources), tz=tz, format=fmt)
-    except SourceError as exc:
+        yield
+    except (SourceError, FormatError) as exc:
         raise click.ClickException(str(exc)) from exc
-    except FormatError as exc:
-        raise click.ClickException(str(exc)) from exc
+
+
+def check_read(report: Any) -> None:
+    """Exit 1 with advice when the input was not read: no files, or no API call in them."""
     if not report.files:
         raise click.ClickException("no input files; pass log files, folders, globs or - (stdin)")
     if report.events == 0 and report.unparsed == 0:
         problems = "; ".join(p for _s, p in report.problems) or "no DashScope API calls found"
         raise click.ClickException(problems)
-    return events, report
 
 
 def report_to_stderr(report: Any) -> None:
@@ -72,17 +85,32 @@ def parse(
     sources: tuple[str, ...], output: str, all_events: bool, fmt: str | None, tz: str
 ) -> None:
     """Parse SOURCES (files, folders, globs, .gz/.zip, - for stdin) into API events."""
-    from ingest.output import OutputError, output_kind, write_events
+    from ingest.output import OutputError, output_kind, write_event_batches, write_events
 
     try:
         output_kind(output)
     except OutputError as exc:
         raise click.BadParameter(str(exc), param_hint="--output") from exc
-    events, report = load_or_exit(sources, tz, fmt)
-    if not all_events:
-        events = events[events["is_error"]]
+    from ingest import bounded
+    from ingest.sources import iter_sources
+
+    with _advice():
+        srcs = list(iter_sources(list(sources)))
     try:
-        write_events(events, output, tz, stdout=sys.stdout)
+        if sum(s.size or 0 for s in srcs) >= bounded.BOUNDED_MIN_BYTES:
+            # big inputs a part at a time: memory bounded whatever their size
+            with (
+                _advice(),
+                bounded.PartedEvents(srcs, tz=tz, format=fmt, errors_only=not all_events) as parted,
+            ):
+                check_read(parted.report)
+                write_event_batches(parted.batches(), output, tz, stdout=sys.stdout)
+                report = parted.report
+        else:
+            events, report = load_or_exit(srcs, tz, fmt)
+            if not all_events:
+                events = events[events["is_error"]]
+            write_events(events, output, tz, stdout=sys.stdout)
     except (OutputError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     report_to_stderr(report)

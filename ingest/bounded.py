@@ -1,0 +1,392 @@
+"""The events of inputs of any size, a part at a time: memory bounded by a part, not the input.
+
+``load_events`` returns every event in one frame (82 bytes an event: a 2 GB text log of 12 M
+events is a 1 GB frame). ``parse --output`` has no need to hold them all: issue #3 asks for a
+peak RSS of 1 GB whatever the input size. Here the events go to disk as they are parsed, and
+are handed on in batches, the same events in the same order as ``load_events`` gives:
+
+1. parse: big plain files in byte ranges of at most ``RANGE_BYTES`` (``parallel.parse_ranges``,
+   each range's result left in its file), other sources whole (``FileParser``), each result
+   written to a file at once;
+2. join: a file's ranges' reports and line offsets (``parallel.join_reports``); the outcomes
+   two ranges both mention are merged as ``load_events`` merges them (the earliest mention
+   kept, mentions summed, gaps filled: ``schema.merge_by_request_id`` run on those rows only);
+3. order: ``load_events``' order (time, rows without one last, then source, then line). A log
+   written as it happened is in that order already, part after part, and is handed on
+   straight; otherwise DuckDB sorts the parts with a memory limit, spilling to disk
+   (../shared/reference/performance.md: DuckDB for what does not fit).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ingest.formats import LogFormat, get_format, registry
+from ingest.parallel import (
+    join_reports,
+    load_result,
+    parse_ranges,
+    splittable,
+)
+from ingest.report import FileReport, IngestReport
+from ingest.schema import EVENT_COLUMNS, Prints, merge_by_request_id, outcome_fingerprints
+from ingest.sources import Source, iter_sources
+
+#: inputs from this size on are parsed a part at a time by ``parse`` (below it one frame is
+#: faster, and a 768 MB text log's frame and parse peak at about 600 MB)
+BOUNDED_MIN_BYTES = 768 << 20
+#: the largest byte range of a big file (a 128 MB text range: about 0.75 M events, 60 MB)
+RANGE_BYTES = 128 << 20
+#: DuckDB's memory while it sorts parts that are out of order (it spills the rest to disk)
+SORT_MEMORY = "256MB"
+#: fingerprints held at once while looking for outcomes two ranges share (32 MB)
+BUCKET_PRINTS = 4 << 20
+#: rows per batch handed on by the sort
+BATCH_ROWS = 256 << 10
+_NO_TIME = np.iinfo(np.int64).max
+
+
+@dataclass
+class _Part:
+    """One result on disk: a range of a file, or a whole file."""
+
+    file: str
+    report: FileReport
+    lines: int
+    prints: str  # a .npy file of its outcome_prints (sorted, distinct): 8 bytes an event
+    index: int = 0  # its place among its file's parts
+    offset: int = 0  # where its lines start in the file (set by the join)
+
+
+@dataclass
+class _Written:
+    """A part's events as they are handed on: the file, and the part's first and last keys
+    (time, source, line); ``ordered``: its rows are in key order."""
+
+    file: str
+    rows: int
+    first: tuple[int, str, int] = (0, "", 0)
+    last: tuple[int, str, int] = (0, "", 0)
+    ordered: bool = True
+
+
+class PartedEvents:
+    """The events of ``sources`` parsed into parts in a temporary folder (a context manager:
+    the folder goes on exit). ``report`` is the ingest report, complete after construction;
+    ``batches()`` hands on the events in ``load_events``' order."""
+
+    def __init__(
+        self,
+        sources: Any,
+        *,
+        tz: str,
+        format: str | None = None,
+        workers: int | None = None,
+        errors_only: bool = False,
+        folder: str | None = None,
+    ) -> None:
+        self._tmp = tempfile.TemporaryDirectory(
+            prefix="dashscope-parts-", dir=folder, ignore_cleanup_errors=True
+        )
+        self.folder = self._tmp.name
+        self.tz = tz
+        self.errors_only = errors_only
+        self.report = IngestReport()
+        self._written: list[_Written] = []
+        try:
+            formats = (get_format(format),) if format else registry()
+            for k, src in enumerate(iter_sources(sources)):
+                spool = os.path.join(self.folder, f"source-{k}")
+                os.mkdir(spool)
+                if workers != 1 and splittable(src):
+                    report = self._join(src, self._ranges(src, formats, workers, spool))
+                else:
+                    report = self._whole(src, formats, spool)
+                self.report.files.append(report)
+        except BaseException:
+            self._tmp.cleanup()
+            raise
+
+    def __enter__(self) -> PartedEvents:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._tmp.cleanup()
+
+    # -- 1. parse -------------------------------------------------------------------------
+
+    def _ranges(
+        self, src: Source, formats: Sequence[LogFormat], workers: int | None, spool: str
+    ) -> list[_Part]:
+        from ingest.pipeline import roomy_heap
+
+        files: dict[int, str] = {}
+        with roomy_heap():
+            count = parse_ranges(
+                src,
+                formats,
+                self.tz,
+                workers,
+                on_bytes=None,
+                spool=spool,
+                take=files.__setitem__,
+                range_bytes=RANGE_BYTES,
+                as_files=True,
+            )
+        parts = []
+        for k in range(count):
+            _frame, report, lines, prints = load_result(files[k])
+            del _frame
+            np.save(files[k] + ".prints.npy", prints)
+            parts.append(_Part(files[k], report, lines, files[k] + ".prints.npy", index=k))
+        return parts
+
+    def _whole(self, src: Source, formats: Sequence[LogFormat], spool: str) -> FileReport:
+        """A source that is not cut in ranges (small, compressed, stdin): one part, its
+        report complete as FileParser made it."""
+        from ingest.pipeline import FileParser, roomy_heap
+
+        parser = FileParser(src, formats, self.tz)
+        with roomy_heap():
+            frame = parser.run()
+        self._keep(os.path.join(spool, "whole"), frame)
+        return parser.report
+
+    # -- 2. join --------------------------------------------------------------------------
+
+    def _join(self, src: Source, parts: list[_Part]) -> FileReport:
+        from ingest.context import concat_context, only_lines
+
+        report, offsets = join_reports(src, ((p.report, p.lines) for p in parts))
+        for part, offset in zip(parts, offsets, strict=True):
+            part.offset = offset
+        merged = self._shared_merge(parts)
+        counts = _Counts()
+        context = report.context
+        named = []
+        for part in parts:
+            frame = _events_of(part)
+            if merged is not None:
+                frame = merged.apply(frame, part.index)
+            counts.add(frame)
+            if context is not None:
+                lo, hi = part.offset, part.offset + part.lines
+                mine = context[(context["line"] > lo) & (context["line"] <= hi)]
+                named.append(only_lines(mine, frame["line"].to_numpy()))
+            self._keep(part.file, frame)
+            del frame
+            os.unlink(part.file)
+        if context is not None:
+            report.context = concat_context(named)
+        counts.into(report)
+        return report
+
+    @staticmethod
+    def _shared_merge(parts: list[_Part]) -> _Merged | None:
+        """The merge of the outcomes that two parts both mention, or None when none does."""
+        shared = shared_prints([p.prints for p in parts])
+        if not len(shared):
+            return None
+        rows = []
+        for part in parts:
+            frame = _events_of(part)
+            pos = np.flatnonzero(np.isin(outcome_fingerprints(frame), shared))
+            if len(pos):
+                rows.append(frame.iloc[pos].assign(_part=part.index, _pos=pos))
+            del frame
+        if not rows:
+            return None
+        candidates = pd.concat(rows, ignore_index=True)  # with their places: not concat_events
+        # as load_events: the earliest mention (the candidates are in line order) stays
+        return _Merged(candidates[["_part", "_pos"]], merge_by_request_id(candidates))
+
+    def _keep(self, name: str, frame: pd.DataFrame) -> None:
+        """Write the events of a part that are handed on, with their keys."""
+        from ingest.parallel import _dump
+
+        if self.errors_only:
+            frame = frame[frame["is_error"].to_numpy()]
+        written = _Written(name + ".events", len(frame))
+        if len(frame):
+            written.first, written.last, written.ordered = _keys(frame)
+        with open(written.file, "wb") as fh:
+            _dump(frame, fh)
+        self._written.append(written)
+
+    # -- 3. order -------------------------------------------------------------------------
+
+    def in_order(self) -> bool:
+        """The parts, one after the other, are in load_events' order."""
+        last: tuple[int, str, int] | None = None
+        for w in self._written:
+            if not w.rows:
+                continue
+            if not w.ordered or (last is not None and w.first < last):
+                return False
+            last = w.last
+        return True
+
+    def batches(self) -> Iterator[pd.DataFrame]:
+        """The events (errors only when so constructed) in load_events' order, a part or
+        ``BATCH_ROWS`` at a time."""
+        if self.in_order():
+            for w in self._written:
+                if w.rows:
+                    yield load_result(w.file)
+            return
+        yield from self._sorted()
+
+    def _sorted(self) -> Iterator[pd.DataFrame]:
+        import duckdb
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from ingest.store.writer import to_arrow, to_events
+
+        files = []
+        seq = 0  # the row's place in load_events' concatenation: ties keep it (a stable sort)
+        for n, w in enumerate(self._written):
+            if not w.rows:
+                continue
+            table = to_arrow(load_result(w.file))
+            table = table.append_column("_seq", pa.array(np.arange(seq, seq + w.rows)))
+            seq += w.rows
+            files.append(os.path.join(self.folder, f"sort-{n}.parquet"))
+            pq.write_table(table, files[-1])
+            del table
+            os.unlink(w.file)
+        if not files:
+            return
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET memory_limit = '{SORT_MEMORY}'")
+            con.execute("SET temp_directory = ?", [os.path.join(self.folder, "duckdb")])
+            con.execute("SET TimeZone = 'UTC'")
+            columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+            order = f'coalesce(epoch_us("timestamp"), {_NO_TIME}), source, line, _seq'
+            con.execute("SET enable_progress_bar = false")
+            sql = f"SELECT {columns} FROM read_parquet(?) ORDER BY {order}"
+            for batch in con.sql(sql, params=[files]).to_arrow_reader(BATCH_ROWS):
+                if batch.num_rows:
+                    yield to_events(pa.Table.from_batches([batch]))
+        finally:
+            con.close()
+
+
+def shared_prints(files: Sequence[str], bucket: int | None = None) -> Prints:
+    """The fingerprints found in two or more of ``files`` (.npy arrays, each sorted and
+    distinct), sorted.
+
+    A bucket of the fingerprints' range at a time, ``bucket`` fingerprints or so (default
+    ``BUCKET_PRINTS``): each file is mapped and only its slice of the bucket read, so memory
+    holds a bucket, not every fingerprint (8 bytes an event: 480 MB for 60 M events). The
+    buckets' edges are quantiles of a sample of every file."""
+    bucket = bucket or BUCKET_PRINTS
+    arrays = [np.load(f, mmap_mode="r") for f in files]
+    total = sum(len(a) for a in arrays)
+    if total < 2:
+        return np.zeros(0, np.uint64)
+    sample = np.sort(np.concatenate([a[:: max(1, len(a) // 256)] for a in arrays if len(a)]))
+    count = max(1, -(-total // bucket))
+    edges = np.unique(sample[(np.arange(1, count) * len(sample)) // count])
+    found = []
+    bounds = [None, *edges.tolist(), None]
+    del arrays
+    for lo, hi in pairwise(bounds):
+        pieces = []
+        for f in files:
+            prints = np.load(f, mmap_mode="r")
+            a = 0 if lo is None else int(np.searchsorted(prints, np.uint64(lo)))
+            b = len(prints) if hi is None else int(np.searchsorted(prints, np.uint64(hi)))
+            pieces.append(np.array(prints[a:b]))
+            del prints
+        every = np.sort(np.concatenate(pieces))
+        del pieces
+        found.append(np.unique(every[1:][every[1:] == every[:-1]]))
+    return np.concatenate(found)
+
+
+def _events_of(part: _Part) -> pd.DataFrame:
+    """A part's events with their lines counted from the file's start."""
+    frame: pd.DataFrame = load_result(part.file)[0]
+    if part.offset > 0:
+        frame = frame.assign(line=frame["line"] + part.offset)
+    return frame
+
+
+class _Merged:
+    """The rows of the outcomes two parts share (``where``: their part and position), and
+    ``kept``: those that remain after the merge, with the merged values."""
+
+    def __init__(self, where: pd.DataFrame, kept: pd.DataFrame) -> None:
+        self.where = where
+        self.kept = kept
+
+    def apply(self, frame: pd.DataFrame, index: int) -> pd.DataFrame:
+        """Part ``index``'s frame with the merge done: the rows kept get the merged values,
+        the others go."""
+        mine = self.where.loc[self.where["_part"] == index, "_pos"].to_numpy()
+        if not len(mine):
+            return frame
+        kept = self.kept[self.kept["_part"] == index]
+        rows = kept["_pos"].to_numpy()
+        out = frame.copy()
+        for col in EVENT_COLUMNS:
+            if col in ("request_id", "is_error"):
+                continue  # the same within an outcome
+            values = kept[col]
+            if isinstance(out[col].dtype, pd.CategoricalDtype):
+                values = values.astype("string").astype(out[col].dtype)
+            else:
+                values = values.astype(out[col].dtype)
+            out.loc[out.index[rows], col] = values.to_numpy()
+        drop = np.setdiff1d(mine, rows)
+        return out.drop(index=out.index[drop]).reset_index(drop=True)
+
+
+class _Counts:
+    """Events, errors, errors without a request_id and the time span, counted part by part
+    (FileReport.count_events of the whole file's frame)."""
+
+    def __init__(self) -> None:
+        self.events = self.errors = self.no_id = 0
+        self.first: pd.Timestamp | None = None
+        self.last: pd.Timestamp | None = None
+
+    def add(self, frame: pd.DataFrame) -> None:
+        part = FileReport("")
+        part.count_events(frame)
+        self.events += part.events
+        self.errors += part.errors
+        self.no_id += part.errors_without_request_id
+        if part.first_ts is not None:
+            self.first = part.first_ts if self.first is None else min(self.first, part.first_ts)
+            assert part.last_ts is not None
+            self.last = part.last_ts if self.last is None else max(self.last, part.last_ts)
+
+    def into(self, report: FileReport) -> None:
+        report.events, report.errors = self.events, self.errors
+        report.errors_without_request_id = self.no_id
+        report.first_ts, report.last_ts = self.first, self.last
+
+
+def _keys(frame: pd.DataFrame) -> tuple[tuple[int, str, int], tuple[int, str, int], bool]:
+    """The first and last sort keys of one file's rows (time, none last; source; line), and
+    whether the rows are in key order."""
+    stamps = frame["timestamp"].array.asi8.copy()
+    stamps[stamps == np.iinfo(np.int64).min] = _NO_TIME
+    lines = frame["line"].to_numpy()
+    source = str(frame["source"].iloc[0])
+    later = stamps[1:] > stamps[:-1]
+    same = stamps[1:] == stamps[:-1]
+    ordered = bool((later | (same & (lines[1:] >= lines[:-1]))).all())
+    first = (int(stamps[0]), source, int(lines[0]))
+    return first, (int(stamps[-1]), source, int(lines[-1])), ordered

@@ -95,3 +95,12 @@ def test_awkward_values_are_written_as_json_dumps_writes_them() -> None:
 
 def test_no_events_write_nothing() -> None:
     assert _written(coerce_events(pd.DataFrame(columns=list(EVENT_COLUMNS))), "UTC") == ""
+
+
+def test_slices_of_rows_make_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import output
+
+    events, _ = load_events(str(SAMPLES / "python_sdk.log"), tz="Asia/Shanghai")
+    whole = _written(events, "UTC")
+    monkeypatch.setattr(output, "JSONL_ROWS", 7)
+    assert _written(events, "UTC") == whole == _reference(events, "UTC")

@@ -59,17 +59,6 @@ def _offset_text(seconds: int) -> str:
     return text + f":{rest % 60:02d}" if rest % 60 else text
 
 
-def _records(events: pd.DataFrame, tz: str) -> list[dict[str, Any]]:
-    frame = events.loc[:, list(EVENT_COLUMNS)].astype(object)
-    frame = frame.where(events.loc[:, list(EVENT_COLUMNS)].notna(), None)
-    # an object column: a plain list would be inferred as pandas' str dtype, None becoming NaN
-    # (written as the invalid JSON token NaN)
-    frame["timestamp"] = pd.Series(
-        _local_iso(events["timestamp"], tz), index=frame.index, dtype=object
-    )
-    return frame.to_dict(orient="records")  # type: ignore[return-value]
-
-
 #: rows turned into JSON text at once (a slice's text, about 100 MB, is one Arrow array)
 JSONL_ROWS = 256 << 10
 
@@ -204,10 +193,11 @@ def write_event_batches(
 
 
 def _write_csv(events: pd.DataFrame, fh: IO[str], tz: str, *, header: bool) -> None:
-    frame = pd.DataFrame(_records(events, tz), columns=list(EVENT_COLUMNS))
-    # integers stay integers where a row has none (429, not 429.0)
-    ints = [c for c in EVENT_COLUMNS if str(events[c].dtype).lower().startswith("int")]
-    frame.astype(dict.fromkeys(ints, "Int64")).to_csv(fh, index=False, header=header)
+    """The columns as pandas writes them (integers stay integers where a row has none: 429,
+    not 429.0), the times as ISO 8601 with offset in ``tz``."""
+    frame = events.loc[:, list(EVENT_COLUMNS)].copy()
+    frame["timestamp"] = pd.Series(_local_iso(events["timestamp"], tz), index=frame.index)
+    frame.to_csv(fh, index=False, header=header)
 
 
 def _write_parquet(batches: Iterable[pd.DataFrame], target: Path) -> None:

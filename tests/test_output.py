@@ -104,3 +104,37 @@ def test_slices_of_rows_make_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> 
     whole = _written(events, "UTC")
     monkeypatch.setattr(output, "JSONL_ROWS", 7)
     assert _written(events, "UTC") == whole == _reference(events, "UTC")
+
+
+def _reference_csv(events: pd.DataFrame, tz: str) -> str:
+    """The CSV the slow, obvious way: records of Python values, integer columns as Int64."""
+    rows = []
+    for _i, row in events.iterrows():
+        rec = {c: (None if pd.isna(row[c]) else row[c]) for c in EVENT_COLUMNS}
+        if rec["timestamp"] is not None:
+            rec["timestamp"] = rec["timestamp"].tz_convert(tz).isoformat(timespec="milliseconds")
+        rows.append(rec)
+    frame = pd.DataFrame(rows, columns=list(EVENT_COLUMNS), dtype=object)
+    ints = [c for c in EVENT_COLUMNS if str(events[c].dtype).lower().startswith("int")]
+    out = io.StringIO()
+    frame.astype(dict.fromkeys(ints, "Int64")).to_csv(out, index=False)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "America/St_Johns"])
+def test_csv_is_written_as_records_would_be(tz: str) -> None:
+    from ingest.output import _write_csv
+
+    events, _ = load_events(str(SAMPLES), tz="Asia/Shanghai")
+    awkward = coerce_events(
+        pd.DataFrame(
+            [
+                {"timestamp": None, "message": 'a "quoted", two\\nlines', "is_error": True},
+                {"timestamp": "2026-01-01T00:00:00Z", "retryable": False, "status_code": 429},
+            ]
+        )
+    )
+    for frame in (events, awkward):
+        out = io.StringIO()
+        _write_csv(frame, out, tz, header=True)
+        assert out.getvalue() == _reference_csv(frame, tz)

@@ -70,11 +70,14 @@ def splittable(src: Source) -> bool:
     return envelope is None or not (envelope.csv or envelope.document)
 
 
-def _is_opener(line: str) -> bool:
+def _is_opener(line: str, timestamped: bool) -> bool:
+    """A line that opens a record whatever came before it: one with a leading timestamp, or
+    a JSON object where records do not open with timestamps (where they do, a line without one
+    takes the time of the record before it, and a range starting there would have none)."""
     first = line[:1]
-    return bool(
-        first == "{" or ((first.isdigit() or first in OPENING_CHARS) and LEADING_TS.match(line))
-    )
+    if first == "{" and not timestamped:
+        return True
+    return bool((first.isdigit() or first in OPENING_CHARS) and LEADING_TS.match(line))
 
 
 def _ranges_per_worker() -> int:
@@ -107,7 +110,10 @@ def _quiet(line: str) -> bool:
 
 
 def plan_ranges(
-    path: str, parts: int, weights: Sequence[int] | None = None
+    path: str,
+    parts: int,
+    weights: Sequence[int] | None = None,
+    timestamped: bool | None = None,
 ) -> list[tuple[int, int]]:
     """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line: about
     equal, or in proportion to ``weights`` (one per range).
@@ -117,6 +123,8 @@ def plan_ranges(
     a stretch of quiet lines (_cut_in), and takes the longest one the scanned block offers.
     """
     size = os.path.getsize(path)
+    if timestamped is None:
+        timestamped = _head(path)[1]
     shares = list(weights) if weights is not None else [1] * parts
     cuts = [0]
     with open(path, "rb") as fh:
@@ -124,7 +132,7 @@ def plan_ranges(
             pos = size * sum(shares[:k]) // sum(shares)
             fh.seek(pos)
             block = fh.read(_SCAN_BYTES)
-            cut = _cut_in(block)
+            cut = _cut_in(block, timestamped)
             if cut is not None and pos + cut > cuts[-1]:
                 cuts.append(pos + cut)
     cuts.append(size)
@@ -140,7 +148,7 @@ _QUIET_LINES = 32
 _SCAN_LINES = 8_000
 
 
-def _cut_in(block: bytes) -> int | None:
+def _cut_in(block: bytes, timestamped: bool) -> int | None:
     """Offset in ``block`` of the first opener after _QUIET_LINES ``_quiet`` lines (else of the
     opener after the longest quiet stretch, counted from the block's start, whose line before
     is cut off; None without an opener)."""
@@ -153,7 +161,7 @@ def _cut_in(block: bytes) -> int | None:
     lines = block[offset:].split(b"\n", _SCAN_LINES)[:-1]  # whole lines only
     for raw in lines[:_SCAN_LINES]:
         line = strip_terminal_codes(raw.decode("utf-8", errors="replace"))
-        if quiet > best_quiet and _is_opener(line):
+        if quiet > best_quiet and _is_opener(line, timestamped):
             best, best_quiet = offset, quiet
             if quiet >= _QUIET_LINES:
                 return offset
@@ -392,7 +400,12 @@ def start_method() -> str:
 
 def _head(path: str) -> tuple[str, bool]:
     with open(path, "rb") as fh:
-        head = fh.read(8 << 20)
+        return head_facts(fh.read(8 << 20))
+
+
+def head_facts(head: bytes) -> tuple[str, bool]:
+    """The encoding of a file and whether its records open with a timestamp, from its first
+    bytes: decided once, for every range."""
     encoding = sniff_encoding(head)
     # decided on the application's lines, as FileParser does (envelopes off, colours off)
     text = head.decode(encoding, errors="replace")
@@ -486,7 +499,7 @@ def parse_ranges(
     if range_bytes:
         parts = max(parts, -(-os.path.getsize(path) // range_bytes))
     method = start_method()
-    ranges = plan_ranges(path, parts, _shares(parts, method))
+    ranges = plan_ranges(path, parts, _shares(parts, method), timestamped)
     options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
     options.update(timestamped=timestamped, name=src.name)
     ctx = get_context(method)

@@ -234,3 +234,32 @@ def test_a_result_goes_through_its_file_whole(
         result[2],
     )
     assert (prints == result[3]).all()
+
+
+def test_a_range_does_not_start_at_a_line_without_a_time_in_a_timestamped_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A printed response (a JSON line) in a timestamped log takes the time of the line before
+    it. A cut right before it (after a quiet stretch) left it without one in its range."""
+    lines = []
+    start = datetime(2026, 11, 20, tzinfo=timezone(timedelta(hours=8)))
+    for n in range(1000):
+        stamp = (start + timedelta(seconds=n)).strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+        # quiet stretches shorter than a cut waits for: the cut goes after the longest one
+        lines.extend(f"{stamp} INFO app.cache: warmed {k} entries" for k in range(20))
+        rid = f"{n:08x}-1111-4222-8333-444455556666"
+        lines.append(
+            f'{{"status_code": 429, "request_id": "{rid}", "code": "Throttling.RateQuota", '
+            '"message": "Requests rate limit exceeded."}'
+        )
+    path = tmp_path / "printed.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel, "_ranges_per_worker", lambda: 16)
+    one, _ = load_events(str(path), workers=1)
+    many, _ = load_events(str(path), workers=2)
+    assert len(one) == 1000
+    assert one["timestamp"].notna().all()
+    pd.testing.assert_frame_equal(
+        one.reset_index(drop=True), many.reset_index(drop=True), check_categorical=False
+    )

@@ -19,8 +19,10 @@ are handed on in batches, the same events in the same order as ``load_events`` g
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -29,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ingest.fastlane import RecipeBook
 from ingest.formats import LogFormat, get_format, registry
 from ingest.parallel import (
     join_reports,
@@ -37,8 +40,14 @@ from ingest.parallel import (
     splittable,
 )
 from ingest.report import FileReport, IngestReport
-from ingest.schema import EVENT_COLUMNS, Prints, merge_by_request_id, outcome_fingerprints
-from ingest.sources import Source, iter_sources
+from ingest.schema import (
+    EVENT_COLUMNS,
+    Prints,
+    merge_by_request_id,
+    outcome_fingerprints,
+    outcome_prints,
+)
+from ingest.sources import TRUNCATED, Source, SourceError, iter_sources, open_raw
 
 #: inputs from this size on are parsed a part at a time by ``parse`` (below it one frame is
 #: faster, and a 768 MB text log's frame and parse peak at about 600 MB)
@@ -106,10 +115,15 @@ class PartedEvents:
             for k, src in enumerate(iter_sources(sources)):
                 spool = os.path.join(self.folder, f"source-{k}")
                 os.mkdir(spool)
+                parts: list[_Part] | None
                 if workers != 1 and splittable(src):
-                    report = self._join(src, self._ranges(src, formats, workers, spool))
+                    parts = self._ranges(src, formats, workers, spool)
                 else:
+                    parts = self._pieces(src, formats, spool)
+                if parts is None:
                     report = self._whole(src, formats, spool)
+                else:
+                    report = self._join(src, parts)
                 self.report.files.append(report)
         except BaseException:
             self._tmp.cleanup()
@@ -141,12 +155,41 @@ class PartedEvents:
                 range_bytes=RANGE_BYTES,
                 as_files=True,
             )
-        parts = []
-        for k in range(count):
-            _frame, report, lines, prints = load_result(files[k])
-            del _frame
-            np.save(files[k] + ".prints.npy", prints)
-            parts.append(_Part(files[k], report, lines, files[k] + ".prints.npy", index=k))
+        return [_result_part(files[k], None, k) for k in range(count)]
+
+    def _pieces(self, src: Source, formats: Sequence[LogFormat], spool: str) -> list[_Part] | None:
+        """A source read as a stream (compressed, an archive member, stdin, or one process
+        asked for) in pieces of about ``RANGE_BYTES`` of its text (``_Stream``), each parsed
+        and written as it comes. None when it has no more than one piece, or its encoding's
+        newlines are not single bytes: then it is parsed whole."""
+        from ingest.parallel import head_facts
+        from ingest.pipeline import FileParser, roomy_heap
+
+        with open_raw(src) as raw:
+            stream = _Stream(raw, src.name)
+            if stream.short:
+                return None
+            encoding, timestamped = stream.facts = head_facts(stream.head)
+            if encoding.startswith(("utf-16", "utf-32")):
+                return None
+            book = RecipeBook()  # what the lane learns on one piece serves the next
+            parts: list[_Part] = []
+            for piece in stream:
+                opener = _opener(piece)
+                parser = FileParser(
+                    Source(src.name, opener, len(piece)), formats, self.tz, book=book
+                )
+                del piece, opener
+                with roomy_heap():
+                    frame = parser.run(encoding=encoding, timestamped=timestamped)
+                prints = parser.prints[0] if parser.prints else outcome_prints(frame)
+                file = os.path.join(spool, f"piece-{len(parts)}.pickle")
+                result = (frame, parser.report, parser.report.lines_read, prints)
+                del frame
+                parts.append(_result_part(file, result, len(parts)))
+                del result
+        if stream.problem is not None:
+            parts[-1].report.problem = stream.problem
         return parts
 
     def _whole(self, src: Source, formats: Sequence[LogFormat], spool: str) -> FileReport:
@@ -312,6 +355,74 @@ def shared_prints(files: Sequence[str], bucket: int | None = None) -> Prints:
         del pieces
         found.append(np.unique(every[1:][every[1:] == every[:-1]]))
     return np.concatenate(found)
+
+
+def _result_part(file: str, result: Any, index: int) -> _Part:
+    """A parsed range or piece as a part: its result (a RangeResult) in ``file``, written here
+    when given, and its fingerprints in a .npy file beside it."""
+    from ingest.parallel import _dump
+
+    if result is None:
+        result = load_result(file)
+    else:
+        with open(file, "wb") as fh:
+            _dump(result, fh)
+    _frame, report, lines, prints = result
+    del _frame, result
+    np.save(file + ".prints.npy", prints)
+    return _Part(file, report, lines, file + ".prints.npy", index=index)
+
+
+def _opener(piece: bytes) -> Any:
+    return lambda: io.BytesIO(piece)
+
+
+class _Stream:
+    """The pieces of a byte stream: about ``RANGE_BYTES`` each, cut where byte ranges are cut.
+    ``head``: its first bytes; ``short``: it has no more than one piece; ``problem``: why
+    it ended early (a truncated gzip, a decompression cap), the pieces before it kept."""
+
+    def __init__(self, raw: Any, name: str) -> None:
+        self.raw = raw
+        self.name = name
+        self.buf = bytearray(raw.read(RANGE_BYTES))
+        self.short = len(self.buf) < RANGE_BYTES
+        self.head = bytes(self.buf[: 8 << 20])
+        self.problem: str | None = None
+        self.facts = ("utf-8", False)  # the encoding, and whether records open with a time
+
+    def __iter__(self) -> Iterator[bytes]:
+        done = False
+        while self.buf:
+            if not done:
+                try:
+                    more = self.raw.read(RANGE_BYTES)
+                except SourceError as exc:  # a decompression cap
+                    self.problem, more = f"{self.name}: {exc}", b""
+                except (OSError, EOFError, zlib.error):  # as sources.iter_text_chunks says
+                    self.problem, more = f"{self.name}: {TRUNCATED}", b""
+                done = not more
+                self.buf += more
+            cut = len(self.buf) if done else _piece_end(self.buf, self.facts[1])
+            if cut is not None:  # else no place to cut yet: read on
+                piece = bytes(self.buf[:cut])
+                del self.buf[:cut]
+                yield piece
+
+
+def _piece_end(buf: bytearray, timestamped: bool) -> int | None:
+    """Where a piece of a stream ends: a cut in the last few MB of ``buf`` as byte ranges are
+    cut (after a quiet stretch, at a record's start); past four pieces' worth with none, at
+    the last newline."""
+    from ingest.parallel import _SCAN_BYTES, _cut_in
+
+    start = max(0, len(buf) - _SCAN_BYTES)
+    cut = _cut_in(bytes(buf[start:]), timestamped)
+    if cut is not None and start + cut > 0:
+        return start + cut
+    if len(buf) > 4 * RANGE_BYTES:
+        return buf.rfind(b"\n") + 1 or len(buf)
+    return None
 
 
 def _events_of(part: _Part) -> pd.DataFrame:

@@ -36,6 +36,8 @@ def _env_int(name: str, default: int) -> int:
 MAX_RATIO = _env_int("DASHSCOPE_LOGS_MAX_RATIO", 100)
 MIN_ALLOWANCE = _env_int("DASHSCOPE_LOGS_MIN_ALLOWANCE_MB", 64) << 20
 MAX_DECOMPRESSED = _env_int("DASHSCOPE_LOGS_MAX_DECOMPRESSED_MB", 4096) << 20
+#: what the report says of a compressed file that ends before its end-of-stream marker
+TRUNCATED = "the compressed stream is truncated; parsed what was readable"
 #: archives inside archives are read (in memory, never extracted to disk) this deep
 MAX_ARCHIVE_DEPTH = 3
 #: members of one zip archive read at most (each one is a file of the report)
@@ -473,9 +475,7 @@ def iter_text_chunks(
             carry += "" if skipping else decoder.decode(b"", final=True)
             if carry:
                 yield encoding, carry
-            raise SourceError(
-                "the compressed stream is truncated; parsed what was readable"
-            ) from exc
+            raise SourceError(TRUNCATED) from exc
     tail = decoder.decode(b"", final=True)
     if not skipping:
         carry += tail

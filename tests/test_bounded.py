@@ -215,3 +215,24 @@ def test_shared_prints_are_the_fingerprints_two_parts_hold(
     assert len(expected) > 50
     assert bounded.shared_prints(files, bucket).tolist() == expected.tolist()
     assert not len(bounded.shared_prints(files[:1], bucket))
+
+
+@pytest.mark.parametrize("truncated", [False, True])
+def test_a_big_gzip_goes_in_pieces(tmp_path: Path, tiny_ranges: None, truncated: bool) -> None:
+    """A compressed log cannot be cut in byte ranges: its text is parsed a piece at a time as
+    it is inflated, the pieces joined like ranges (a truncated one: what came before kept)."""
+    text = _repeated_failures_log(tmp_path / "raw.log", shuffled=False).read_bytes()
+    packed = gzip.compress(text)
+    if truncated:
+        packed = packed[: len(packed) * 2 // 3]
+    log = tmp_path / "app.log.gz"
+    log.write_bytes(packed)
+    expected, report = _expected(str(log), False)
+    with bounded.PartedEvents(str(log), tz=TZ) as parted:
+        assert len(parted._written) > 4  # in pieces
+        out = io.StringIO()
+        write_event_batches(parted.batches(), "-", TZ, stdout=out)
+        got = parted.report.to_dict()
+    assert out.getvalue() == expected
+    assert got == report
+    assert (got["files"][0]["problem"] is not None) == truncated

@@ -52,6 +52,8 @@ from ingest.sources import TRUNCATED, Source, SourceError, iter_sources, open_ra
 #: inputs from this size on are parsed a part at a time by ``parse`` (below it one frame is
 #: faster, and a 768 MB text log's frame and parse peak at about 600 MB)
 BOUNDED_MIN_BYTES = 768 << 20
+#: text per byte of a gzip file when deciding (logs compress 5-30x)
+GZIP_TEXT_RATIO = 10
 #: the largest byte range of a big file (a 128 MB text range: about 0.75 M events, 60 MB)
 RANGE_BYTES = 128 << 20
 #: DuckDB's memory while it sorts parts that are out of order (it spills the rest to disk)
@@ -61,6 +63,21 @@ BUCKET_PRINTS = 4 << 20
 #: rows per batch handed on by the sort
 BATCH_ROWS = 256 << 10
 _NO_TIME = np.iinfo(np.int64).max
+
+
+def text_size(sources: Sequence[Source]) -> int:
+    """About how much text ``sources`` hold (to decide on BOUNDED_MIN_BYTES): their sizes,
+    GZIP_TEXT_RATIO times that for a gzip file."""
+    total = 0
+    for src in sources:
+        size = src.size or 0
+        try:
+            with src.open() as fh:
+                gzipped = fh.read(2) == b"\x1f\x8b"
+        except (SourceError, OSError):
+            gzipped = False
+        total += size * GZIP_TEXT_RATIO if gzipped else size
+    return total
 
 
 @dataclass

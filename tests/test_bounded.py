@@ -236,3 +236,16 @@ def test_a_big_gzip_goes_in_pieces(tmp_path: Path, tiny_ranges: None, truncated:
     assert out.getvalue() == expected
     assert got == report
     assert (got["files"][0]["problem"] is not None) == truncated
+
+
+def test_a_gzip_counts_as_the_text_it_holds(tmp_path: Path) -> None:
+    plain = tmp_path / "a.log"
+    plain.write_bytes(b"x" * 1000)
+    packed = tmp_path / "b.log.gz"
+    packed.write_bytes(gzip.compress(b"y" * 100_000))
+    from ingest.sources import iter_sources
+
+    (a,) = iter_sources(str(plain))
+    (b,) = iter_sources(str(packed))
+    assert bounded.text_size([a]) == 1000
+    assert bounded.text_size([a, b]) == 1000 + b.size * bounded.GZIP_TEXT_RATIO

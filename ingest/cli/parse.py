@@ -97,7 +97,7 @@ def parse(
     with _advice():
         srcs = list(iter_sources(list(sources)))
     try:
-        if sum(s.size or 0 for s in srcs) >= bounded.BOUNDED_MIN_BYTES:
+        if bounded.text_size(srcs) >= bounded.BOUNDED_MIN_BYTES:
             # big inputs a part at a time: memory bounded whatever their size
             with (
                 _advice(),

@@ -23,10 +23,10 @@ import io
 import os
 import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -177,8 +177,8 @@ class PartedEvents:
     def _pieces(self, src: Source, formats: Sequence[LogFormat], spool: str) -> list[_Part] | None:
         """A source read as a stream (compressed, an archive member, stdin, or one process
         asked for) in pieces of about ``RANGE_BYTES`` of its text (``_Stream``), each parsed
-        and written as it comes. None when it has no more than one piece, or its encoding's
-        newlines are not single bytes: then it is parsed whole."""
+        and written as it is read: memory holds a piece's events, not its text. None when it
+        is short, or its encoding's newlines are not single bytes: then it is parsed whole."""
         from ingest.parallel import head_facts
         from ingest.pipeline import FileParser, roomy_heap
 
@@ -186,17 +186,13 @@ class PartedEvents:
             stream = _Stream(raw, src.name)
             if stream.short:
                 return None
-            encoding, timestamped = stream.facts = head_facts(stream.head)
+            encoding, timestamped = stream.facts = head_facts(stream.head())
             if encoding.startswith(("utf-16", "utf-32")):
                 return None
             book = RecipeBook()  # what the lane learns on one piece serves the next
             parts: list[_Part] = []
-            for piece in stream:
-                opener = _opener(piece)
-                parser = FileParser(
-                    Source(src.name, opener, len(piece)), formats, self.tz, book=book
-                )
-                del piece, opener
+            while (piece := stream.next_piece()) is not None:
+                parser = FileParser(Source(src.name, piece, None), formats, self.tz, book=book)
                 with roomy_heap():
                     frame = parser.run(encoding=encoding, timestamped=timestamped)
                 prints = parser.prints[0] if parser.prints else outcome_prints(frame)
@@ -390,56 +386,129 @@ def _result_part(file: str, result: Any, index: int) -> _Part:
     return _Part(file, report, lines, file + ".prints.npy", index=index)
 
 
-def _opener(piece: bytes) -> Any:
-    return lambda: io.BytesIO(piece)
+#: bytes asked of a stream at once (a gzip reader inflates what is asked in one go)
+_STEP = 1 << 20
 
 
 class _Stream:
-    """The pieces of a byte stream: about ``RANGE_BYTES`` each, cut where byte ranges are cut.
-    ``head``: its first bytes; ``short``: it has no more than one piece; ``problem``: why
-    it ended early (a truncated gzip, a decompression cap), the pieces before it kept."""
+    """A byte stream in pieces of about ``RANGE_BYTES``, each cut where byte ranges are cut
+    (after a quiet stretch, at a record's start: parallel._cut_in), read as the parser reads
+    them: no more than a scan block is held ahead (``pending``).
+
+    ``short``: the stream ends within twice a scan block or a piece (then it is parsed
+    whole); ``problem``: why it ended early (a truncated gzip, a decompression cap), the text
+    before it kept."""
 
     def __init__(self, raw: Any, name: str) -> None:
+        from ingest.parallel import _SCAN_BYTES
+
         self.raw = raw
         self.name = name
-        self.buf = bytearray(raw.read(RANGE_BYTES))
-        self.short = len(self.buf) < RANGE_BYTES
-        self.head = bytes(self.buf[: 8 << 20])
+        self.pending = bytearray()
+        self.eof = False
         self.problem: str | None = None
         self.facts = ("utf-8", False)  # the encoding, and whether records open with a time
+        self._fill(min(2 * _SCAN_BYTES, RANGE_BYTES) + 1)
+        self.short = self.eof
 
-    def __iter__(self) -> Iterator[bytes]:
-        done = False
-        while self.buf:
-            if not done:
-                try:
-                    more = self.raw.read(RANGE_BYTES)
-                except SourceError as exc:  # a decompression cap
-                    self.problem, more = f"{self.name}: {exc}", b""
-                except (OSError, EOFError, zlib.error):  # as sources.iter_text_chunks says
-                    self.problem, more = f"{self.name}: {TRUNCATED}", b""
-                done = not more
-                self.buf += more
-            cut = len(self.buf) if done else _piece_end(self.buf, self.facts[1])
-            if cut is not None:  # else no place to cut yet: read on
-                piece = bytes(self.buf[:cut])
-                del self.buf[:cut]
-                yield piece
+    def head(self) -> bytes:
+        return bytes(self.pending[: 8 << 20])
+
+    def _fill(self, size: int) -> None:
+        """Read until ``pending`` holds ``size`` bytes or the stream ends."""
+        while len(self.pending) < size and not self.eof:
+            try:
+                data = self.raw.read(_STEP)
+            except SourceError as exc:  # a decompression cap
+                self.problem, data = f"{self.name}: {exc}", b""
+            except (OSError, EOFError, zlib.error):  # as sources.iter_text_chunks says it
+                self.problem, data = f"{self.name}: {TRUNCATED}", b""
+            self.eof = not data
+            self.pending += data
+
+    def next_piece(self) -> Callable[[], IO[bytes]] | None:
+        """An opener of the next piece (None at the end). Each piece is read to its end
+        before the next is asked for."""
+        self._fill(1)
+        if not self.pending:
+            return None
+        piece = _Piece(self)
+        return lambda: piece  # type: ignore[return-value]
+
+    def take(self, size: int) -> bytes:
+        """Up to ``size`` bytes from the stream (b"" at its end)."""
+        self._fill(size)
+        data = bytes(self.pending[:size])
+        del self.pending[:size]
+        return data
+
+    def cut_ahead(self) -> int | None:
+        """Bytes from here to where a piece past its size ends: the cut byte ranges would take
+        in the next scan block (all that is left at the stream's end); None when the block has
+        no place to cut (the piece reads it and looks again)."""
+        from ingest.parallel import _cut_in
+
+        block = _scan_bytes()
+        self._fill(block + 1)
+        if self.eof and len(self.pending) <= block:
+            return len(self.pending)
+        return _cut_in(bytes(self.pending[:block]), self.facts[1])
 
 
-def _piece_end(buf: bytearray, timestamped: bool) -> int | None:
-    """Where a piece of a stream ends: a cut in the last few MB of ``buf`` as byte ranges are
-    cut (after a quiet stretch, at a record's start); past four pieces' worth with none, at
-    the last newline."""
-    from ingest.parallel import _SCAN_BYTES, _cut_in
+def _scan_bytes() -> int:
+    """The block a piece looks for its cut in (as plan_ranges: a few MB, less than a piece)."""
+    from ingest.parallel import _SCAN_BYTES
 
-    start = max(0, len(buf) - _SCAN_BYTES)
-    cut = _cut_in(bytes(buf[start:]), timestamped)
-    if cut is not None and start + cut > 0:
-        return start + cut
-    if len(buf) > 4 * RANGE_BYTES:
-        return buf.rfind(b"\n") + 1 or len(buf)
-    return None
+    return min(_SCAN_BYTES, RANGE_BYTES // 2)
+
+
+class _Piece(io.RawIOBase):
+    """One piece of a _Stream, as a file: ``RANGE_BYTES``, then on to the next cut. Its first
+    bytes are kept, so that it can be read from the start again (sources.open_raw reads two
+    bytes and seeks back)."""
+
+    def __init__(self, stream: _Stream) -> None:
+        self.stream = stream
+        self.budget = RANGE_BYTES  # bytes to read before looking for the cut
+        self.left: int | None = None  # bytes to the cut, once found
+        self.start = stream.take(1 << 16)
+        self.budget -= len(self.start)
+        self.at = 0  # position in ``start`` (past its length: no more rewinding)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence != io.SEEK_SET or offset > self.at or self.at > len(self.start):
+            raise io.UnsupportedOperation("a piece of a stream rewinds within its start only")
+        self.at = offset
+        return offset
+
+    def readinto(self, b: Any) -> int:
+        view = memoryview(b).cast("B")
+        if self.at < len(self.start):
+            n = min(len(view), len(self.start) - self.at)
+            view[:n] = self.start[self.at : self.at + n]
+            self.at += n
+            return n
+        self.at = len(self.start) + 1
+        if self.left is None and self.budget <= 0:
+            cut = self.stream.cut_ahead()
+            if cut is None:
+                self.budget = _scan_bytes()  # no place to cut in the block: read it, look again
+            else:
+                self.left = cut
+        limit = self.budget if self.left is None else self.left
+        data = self.stream.take(min(len(view), limit)) if limit > 0 else b""
+        if self.left is None:
+            self.budget -= len(data)
+        else:
+            self.left -= len(data)
+        view[: len(data)] = data
+        return len(data)
 
 
 def _events_of(part: _Part) -> pd.DataFrame:

@@ -33,7 +33,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ingest.context import CONTEXT_FIELDS, attach
-from ingest.queries import THROTTLING_KINDS, detect_spikes, format_time
+from ingest.queries import THROTTLING_KINDS, detect_spikes, errors_only, format_time
 
 #: the columns ranked by the explainer
 EXPLAIN_COLUMNS: tuple[str, ...] = ("code", "model", "source", *CONTEXT_FIELDS)
@@ -102,7 +102,7 @@ def _label(series: pd.Series, empty: str) -> pd.Series:
 
 
 def _focus(events: pd.DataFrame, focus: str) -> pd.DataFrame:
-    errs = events.loc[events["is_error"].to_numpy(dtype=bool)]
+    errs = errors_only(events)
     if focus == "throttling":
         cat = errs["category"].astype("string")
         keep = cat.isin(THROTTLING_KINDS).fillna(False) | (errs["status_code"] == 429).fillna(False)
@@ -419,25 +419,38 @@ class _Rows:
     def __init__(self, events: pd.DataFrame, roles: dict[str, str]) -> None:
         self.roles = roles
         source, self.source_names = _coded(events["source"], "")
-        line = events["line"].to_numpy(dtype="int64")
+        line = events["line"].to_numpy()
         # by source name, then line (stable): the codes ranked as their names sort
         rank = np.argsort(np.argsort(np.array(self.source_names, dtype=object), kind="stable"))
-        order = np.lexsort((line, rank[source]))
-        self.order = order
-        self.source = source[order]
-        self.line = line[order]
-        self.ts = events["timestamp"].array.asi8[order]
+        ranked = rank[source]
+        ordered = bool(
+            (
+                (ranked[1:] > ranked[:-1]) | ((ranked[1:] == ranked[:-1]) & (line[1:] >= line[:-1]))
+            ).all()
+        )
+        del ranked
+        #: the rows' places in the frame (None: the frame's own order, the usual case)
+        self.order = None if ordered else np.lexsort((line, rank[source]))
+
+        def arranged(values: Any) -> Any:
+            return values if self.order is None else values[self.order]
+
+        self.source = arranged(source)
+        self.line = arranged(line)
+        self.ts = arranged(events["timestamp"].array.asi8)
         fmt, self.fmt_names = _coded(events["format"], "")
-        self.fmt = fmt[order]
-        self.err = events["is_error"].to_numpy(dtype=bool)[order]
-        self.mentions = events["mentions"].to_numpy(dtype="int64")[order]
-        role = np.array([roles.get(f, "detail") for f in self.fmt_names], dtype=object)[self.fmt]
-        transport = (role == "transport") & self.err & (self.mentions >= 2)
-        self.retried = (role == "retry") | transport
+        self.fmt = arranged(fmt)
+        self.err = arranged(events["is_error"].to_numpy(dtype=bool))
+        self.mentions = arranged(events["mentions"].to_numpy())
+        kinds = [roles.get(f, "detail") for f in self.fmt_names]
+        retry = np.array([k == "retry" for k in kinds])[self.fmt]
+        transport = np.array([k == "transport" for k in kinds])[self.fmt]
+        self.retried = retry | (transport & self.err & (self.mentions >= 2))
+        del retry, transport
         code, self.code_names = _coded(events["code"], None)
-        self.code = code[order]
+        self.code = arranged(code)
         model, self.model_names = _coded(events["model"], None)
-        self.model = model[order]
+        self.model = arranged(model)
         self.status = events["status_code"]
         self.retryable = events["retryable"]
 
@@ -469,7 +482,7 @@ class _Rows:
 
     def record(self, k: int) -> dict[str, Any]:
         """Row ``k`` as _call reads it (None where a value is missing)."""
-        at = int(self.order[k])
+        at = k if self.order is None else int(self.order[k])
         status = self.status.iloc[at]
         retryable = self.retryable.iloc[at]
         ts = int(self.ts[k])
@@ -486,12 +499,12 @@ class _Rows:
         }
 
 
-def _coded(values: pd.Series, missing: Any) -> tuple[npt.NDArray[np.intp], list[Any]]:
+def _coded(values: pd.Series, missing: Any) -> tuple[npt.NDArray[np.integer[Any]], list[Any]]:
     """A column as codes into a list of its values as strings, whose last item, ``missing``,
     code -1 finds (no string per row: 6 M rows of file names took a gigabyte)."""
     cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
     names: list[Any] = [str(c) for c in cat.cat.categories]
-    return cat.cat.codes.to_numpy().astype(np.intp), [*names, missing]
+    return cat.cat.codes.to_numpy(), [*names, missing]
 
 
 def _call(source: str, chain: list[dict[str, Any]], roles: dict[str, str]) -> RetryCall:

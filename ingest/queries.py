@@ -159,7 +159,12 @@ def apply_filters(events: pd.DataFrame, filters: Filters) -> pd.DataFrame:
 
 
 def errors_only(events: pd.DataFrame) -> pd.DataFrame:
-    return events.loc[events["is_error"].to_numpy(dtype=bool)]
+    """The error rows (masked a column at a time: ``.loc`` with the mask took 320 MB more
+    than the 57 MB result for the 633 k errors of a 6 M-event frame, this 140 MB)."""
+    mask = events["is_error"].to_numpy(dtype=bool)
+    if mask.all():
+        return events
+    return pd.DataFrame({col: events[col][mask] for col in events.columns})
 
 
 def successes_visible(events: pd.DataFrame) -> bool:
@@ -202,9 +207,10 @@ def kpis(events: pd.DataFrame) -> Kpis:
     is_error = events["is_error"].to_numpy(dtype=bool)
     calls = len(events)
     errors = int(is_error.sum())
-    errs = events.loc[is_error]
-    throttled = int(_category_mask(errs["category"], THROTTLING_KINDS).sum()) if errors else 0
-    rid = errs["request_id"]
+    # the errors' columns it needs, not a copy of their rows (a 6 M-event frame: 200 MB)
+    throttling = _category_mask(events["category"], THROTTLING_KINDS) if errors else is_error
+    throttled = int((throttling & is_error).sum())
+    rid = events["request_id"][is_error]
     ts = events["timestamp"]
     return Kpis(
         calls=calls,
@@ -246,19 +252,23 @@ def _bucket_index(
     zone offset at the first event is used for alignment, so day buckets start at local midnight.
     """
     width = int(pd.Timedelta(bucket).value)
-    values = ts.to_numpy(dtype="datetime64[ns]").astype("int64")
+    values = ts.array.asi8 if isinstance(ts.dtype, pd.DatetimeTZDtype) else None
+    if values is None or ts.dtype.unit != "ns":  # type: ignore[union-attr]
+        values = ts.to_numpy(dtype="datetime64[ns]").astype("int64")
     if len(values) == 0:
         return values, 0, width, pd.DatetimeIndex([], tz="UTC")
     first_ts = pd.Timestamp(int(values.min()), tz="UTC")
     offset_td = first_ts.tz_convert(tz).utcoffset()
     offset = int(pd.Timedelta(offset_td).value) if offset_td is not None else 0
-    nums = (values + offset) // width
+    nums = values + offset
+    nums //= width
     lo, hi = int(nums.min()), int(nums.max())
     index = pd.DatetimeIndex(
         pd.to_datetime(np.arange(lo, hi + 1, dtype="int64") * width - offset, utc=True),
         name="time",
     )
-    return nums - lo, lo, width, index
+    nums -= lo
+    return nums, lo, width, index
 
 
 @dataclass(frozen=True)
@@ -288,8 +298,7 @@ def errors_over_time(events: pd.DataFrame, bucket: str, tz: str = "UTC") -> Time
     is_error = events["is_error"].to_numpy(dtype=bool)
     calls = np.bincount(nums, minlength=n)[:n]
     errors = np.bincount(nums[is_error], minlength=n)[:n]
-    errs = events.loc[is_error]
-    counts = _counts_by_nums(errs["category"], nums[is_error], index, CATEGORIES)
+    counts = _counts_by_nums(events["category"][is_error], nums[is_error], index, CATEGORIES)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(calls > 0, errors / np.maximum(calls, 1), np.nan)
     if not successes_visible(events):
@@ -329,8 +338,8 @@ def throttling_over_time(events: pd.DataFrame, bucket: str, tz: str = "UTC") -> 
     n = len(index)
     is_error = events["is_error"].to_numpy(dtype=bool)
     calls = np.bincount(nums, minlength=n)[:n]
-    errs = events.loc[is_error]
-    counts = _counts_by_nums(errs["category"], nums[is_error], index, THROTTLING_KINDS)
+    kinds = THROTTLING_KINDS
+    counts = _counts_by_nums(events["category"][is_error], nums[is_error], index, kinds)
     counts = counts.reindex(columns=list(THROTTLING_KINDS), fill_value=0)
     throttled = counts.sum(axis=1).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -521,21 +530,21 @@ def per_model(events: pd.DataFrame) -> pd.DataFrame:
     mcodes[mcodes < 0] = len(names) - 1
     n = len(names)
     is_error = events["is_error"].to_numpy(dtype=bool)
-    errs = events.loc[is_error]
-    throttled = _category_mask(errs["category"], THROTTLING_KINDS)
+    error_codes = events["code"][is_error]
+    throttled = _category_mask(events["category"][is_error], THROTTLING_KINDS)
     calls = np.bincount(mcodes, minlength=n)
     errors = np.bincount(mcodes[is_error], minlength=n)
     thr = np.bincount(mcodes[is_error][throttled], minlength=n)
     out = pd.DataFrame({"model": names, "calls": calls, "errors": errors, "throttled": thr})
     out["error_rate"] = out["errors"] / out["calls"] if successes_visible(events) else np.nan
     top: dict[str, Any] = {}
-    if not errs.empty:
-        pairs = pd.DataFrame({"m": mcodes[is_error], "c": errs["code"].cat.codes.to_numpy()})
+    if len(error_codes):
+        pairs = pd.DataFrame({"m": mcodes[is_error], "c": error_codes.cat.codes.to_numpy()})
         pairs = pairs.loc[pairs["c"] >= 0]
         if not pairs.empty:
             sizes = pairs.groupby(["m", "c"]).size().sort_values(ascending=False)
             best = sizes.reset_index().drop_duplicates("m")
-            code_names = errs["code"].cat.categories
+            code_names = error_codes.cat.categories
             top = {
                 names[int(m)]: str(code_names[int(c)])
                 for m, c in zip(best["m"], best["c"], strict=True)

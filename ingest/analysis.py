@@ -451,8 +451,13 @@ class _Rows:
         self.code = arranged(code)
         model, self.model_names = _coded(events["model"], None)
         self.model = arranged(model)
-        self.status = events["status_code"]
-        self.retryable = events["retryable"]
+        # read row by row for a chain's records: plain arrays (.iloc per value was a third of
+        # the time on a log of 130 k retried calls)
+        status, retryable = events["status_code"], events["retryable"]
+        self.status = status.to_numpy(dtype="int64", na_value=0)
+        self.status_missing = status.isna().to_numpy()
+        self.retryable = retryable.to_numpy(dtype=bool, na_value=False)
+        self.retryable_missing = retryable.isna().to_numpy()
 
     def sources(self) -> Iterator[tuple[str, int, int]]:
         """Each source with the [lo, hi) of its rows."""
@@ -483,8 +488,6 @@ class _Rows:
     def record(self, k: int) -> dict[str, Any]:
         """Row ``k`` as _call reads it (None where a value is missing)."""
         at = k if self.order is None else int(self.order[k])
-        status = self.status.iloc[at]
-        retryable = self.retryable.iloc[at]
         ts = int(self.ts[k])
         return {
             "line": int(self.line[k]),
@@ -493,8 +496,8 @@ class _Rows:
             "err": bool(self.err[k]),
             "mentions": int(self.mentions[k]),
             "code": self.code_names[self.code[k]],
-            "status": None if pd.isna(status) else int(status),
-            "retryable": None if pd.isna(retryable) else bool(retryable),
+            "status": None if self.status_missing[at] else int(self.status[at]),
+            "retryable": None if self.retryable_missing[at] else bool(self.retryable[at]),
             "model": self.model_names[self.model[k]],
         }
 

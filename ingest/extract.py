@@ -181,9 +181,12 @@ def _candidates(body: str) -> Iterator[str]:
         seen.add(nxt)
         yield nxt
         cur = nxt
-    # terminal-wrapped JSON: a newline and indentation inside a string
+    # terminal-wrapped JSON: a newline and indentation inside a string; also when it was
+    # Markdown-escaped too (a hard-wrapped Java trace pasted into an issue, section 2)
     if "\n" in body:
         yield re.sub(r"\n\s*", "", body)
+        if cur != body:
+            yield re.sub(r"\n\s*", "", cur)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,10 +313,17 @@ def _kv_key_pattern() -> re.Pattern[str]:
     # aliases written as words, in any case, and only with a colon
     spaced = sorted({k for k in keys if "_" in k and k.replace("_", "").isalpha()}, key=len)
     labels = "|".join(r"[ ]".join(map(re.escape, k.split("_"))) for k in reversed(spaced))
+    # a full-width colon too: Chinese app lines write 'request_id：…，code：…' (section 6.8)
     return re.compile(
-        rf"""(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[=:]|(?P<ckey>{context})="""
-        rf"""|(?i:(?P<label>{labels}))\s*:)\s*"""
+        rf"""(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[=:：]|(?P<ckey>{context})="""
+        rf"""|(?i:(?P<label>{labels}))\s*[:：])\s*"""
     )
+
+
+#: separators after a value: ASCII, and the full-width ones of Chinese app lines ('，', '；',
+#: '】', '」'; client-log-formats.md section 6.8); a closing parenthesis ends only a value that
+#: is no message
+_VALUE_ENDS = ",;|}]，；】」"
 
 
 def kv_pairs(text: str) -> dict[str, str]:
@@ -333,11 +343,11 @@ def kv_pairs(text: str) -> dict[str, str]:
             close = _closing_quote(raw, q)
             val = raw[1:close] if close > 0 else raw[1:]
         else:
-            val = raw.split("\n", 1)[0].rstrip().rstrip(",;|}]").rstrip()
+            val = raw.split("\n", 1)[0].rstrip().rstrip(_VALUE_ENDS).rstrip()
             if key not in ("message", "msg", "error_message", "errorMessage", "error_msg"):
                 val = val.split()[0] if val.split() else ""
                 # nor the quote of a string it stands in ('"message": "ok model=qwen-plus"')
-                val = val.rstrip(",;|)}]\"'")
+                val = val.rstrip(_VALUE_ENDS + ")）\"'")
         if key not in out and val:
             out[key] = val
     return out

@@ -555,6 +555,10 @@ def _has_evidence(fmt: LogFormat, ev: RawEvent) -> bool:
     if isinstance(status, str) and status.strip().lstrip("-").isdigit():
         return True
     code = ev.get("code")
+    if code == "undefined":
+        # Node's util.inspect of an error that got no response ('status: undefined, code:
+        # undefined', openai-node's APIConnectionError): no outcome of its own
+        return False
     return code not in (None, "") and not isinstance(code, bool)
 
 

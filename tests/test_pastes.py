@@ -85,6 +85,8 @@ def score(name: str) -> Outcome:
         hit = _pick(want, free)
         if hit is None:
             out.misses.append(f"event {i} not found: {want}")
+            for fld in FIELDS:  # recall: a missed event misses its fields too
+                out.asked[fld] += fld not in skip
             continue
         free.remove(hit)
         out.found += 1

@@ -62,6 +62,8 @@ from ingest.records import (
     BRACE_LINES,
     CONTINUATION,
     EXCEPTION_LINE,
+    HTTP_LINES,
+    HTTP_STATUS_LINE,
     LEADING_TS,
     MAX_RECORD_LINES,
     OPENING_CHARS,
@@ -216,7 +218,7 @@ class FastLane:
             return
         # from here on a "line" of the chunk is a unit: a record of one line or, in a
         # timestamped log, of several (a traceback) whose grouping no earlier line can change
-        carry = grouper.brace_left if grouper.open_braces > 0 else 0
+        carry = max(grouper.brace_left if grouper.open_braces > 0 else 0, grouper.http_left)
         chunk, fast = self._eligible(lines, bool(self.timestamped), carry)
         rows = self._rows(chunk, fast)
         self.told = ToldIds(rows.request_id, rows.is_error)
@@ -597,7 +599,8 @@ def _iso_start(chunk: _Chunk, at: Array) -> Array:
 
 
 def _after_open_braces(lines: Any, first: Array, blank: Array, carry: int) -> Array:
-    """Lines that may continue a record through braces a line above left open
+    """Lines that may continue a record through braces a line above left open, or an HTTP
+    response's head above
     (records.RecordGrouper._count_braces): the BRACE_LINES lines after any line that is no
     JSON line and opens more braces (or <html> elements) than it closes, and the first
     ``carry`` lines. More lines than the grouper joins (it stops where the braces balance):
@@ -619,6 +622,12 @@ def _after_open_braces(lines: Any, first: Array, blank: Array, carry: int) -> Ar
     closed = count("}") + count("</html>")
     for i in counted[opened > closed].tolist():
         out[i + 1 : i + 1 + BRACE_LINES] = True
+    # and the HTTP_LINES lines after an HTTP status line (curl -i / -v: head and body are one
+    # record)
+    status = counted[(first[counted] == ord("H")) | (first[counted] == ord("<"))]
+    if len(status):
+        for i in status[_matches(lines, status, "^" + HTTP_STATUS_LINE.pattern)].tolist():
+            out[i + 1 : i + 1 + HTTP_LINES] = True
     return out
 
 

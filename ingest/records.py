@@ -68,6 +68,12 @@ MAX_RECORD_LINES = 400
 #: timestamps (a hard-wrapped paste, a gateway's error page: client-log-formats.md sections 1, 2
 #: and 6.1); ingest.fastlane leaves these lines alone
 BRACE_LINES = 20
+#: curl -i / -v output in a file without timestamps: an HTTP response's status line, headers, the
+#: blank line and the body are one record (its x-request-id header names the request the body
+#: tells of, client-log-formats.md sections 3 and 5); at most this many lines
+HTTP_LINES = 60
+HTTP_STATUS_LINE = re.compile(r"(?:< )?HTTP/\d(?:\.\d)? [1-5]\d\d\b")
+_HTTP_HEADER = re.compile(r"[A-Za-z0-9][\w-]{0,80}: ")
 MAX_RECORD_CHARS = 1 << 20
 
 
@@ -122,6 +128,10 @@ class RecordGrouper:
         #: record until they close, at most ``_brace_left`` more lines)
         self.open_braces = 0
         self.brace_left = 0
+        #: files without timestamps: lines an HTTP response's head may still go on over, and
+        #: whether its blank line came (the next line is its body)
+        self.http_left = 0
+        self._http_body = False
 
     def _flush(self) -> Record | None:
         if not self._pending:
@@ -141,6 +151,8 @@ class RecordGrouper:
             return False
         if len(self._pending) >= MAX_RECORD_LINES or self._pending_chars >= MAX_RECORD_CHARS:
             return False
+        if self.http_left > 0 and self._http_goes_on(line):
+            return True
         if not line:
             # blank lines belong to a traceback in progress, end anything else
             return self._in_trace
@@ -177,6 +189,7 @@ class RecordGrouper:
             self.last_ts = last_ts
         self._in_trace = False
         self.open_braces = 0
+        self.http_left = 0
 
     def opening_ts(self, line: str) -> str | None:
         return self._opening_ts(line)
@@ -234,6 +247,25 @@ class RecordGrouper:
             self._in_trace = line.startswith("Traceback (most recent")
             if self.timestamped is False:
                 self._count_braces(line, opens=True)
+                opens_http = line[:1] in "H<" and HTTP_STATUS_LINE.match(line) is not None
+                self.http_left = HTTP_LINES if opens_http else 0
+                self._http_body = False
+
+    def _http_goes_on(self, line: str) -> bool:
+        """An HTTP response's head goes on: a header line (curl -v writes '< ' before each),
+        the blank line after the headers, then the body's first line."""
+        self.http_left -= 1
+        if self._http_body:
+            self.http_left = 0
+            return bool(line.strip())
+        bare = line[1:].strip() if line.startswith("< ") or line.rstrip() == "<" else line
+        if not bare.strip():
+            self._http_body = True
+            return True
+        if _HTTP_HEADER.match(bare):
+            return True
+        self.http_left = 0
+        return False
 
     def _count_braces(self, line: str, *, opens: bool) -> None:
         """Files without timestamps: a line (not itself a JSON line, which is whole) that

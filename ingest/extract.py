@@ -313,11 +313,21 @@ def _kv_key_pattern() -> re.Pattern[str]:
     # aliases written as words, in any case, and only with a colon
     spaced = sorted({k for k in keys if "_" in k and k.replace("_", "").isalpha()}, key=len)
     labels = "|".join(r"[ ]".join(map(re.escape, k.split("_"))) for k in reversed(spaced))
+    # Chinese labels ([labels] of fields.toml: '错误码：…，错误信息：…'): Chinese text has no
+    # spaces, so they need no boundary before them
+    chinese = "|".join(re.escape(k) for k in sorted(_chinese_labels(), key=len, reverse=True))
     # a full-width colon too: Chinese app lines write 'request_id：…，code：…' (section 6.8)
     return re.compile(
-        rf"""(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[=:：]|(?P<ckey>{context})="""
-        rf"""|(?i:(?P<label>{labels}))\s*[:：])\s*"""
+        rf"""(?:(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[=:：]|(?P<ckey>{context})="""
+        rf"""|(?i:(?P<label>{labels}))\s*[:：])|(?P<zh>{chinese})\s*[:：])\s*"""
     )
+
+
+@lru_cache(maxsize=1)
+def _chinese_labels() -> dict[str, str]:
+    """Label -> the key it stands for ([labels] of fields.toml)."""
+    table = fields_file().get("labels", {})
+    return {label: key for key, labels in table.items() for label in labels}
 
 
 #: separators after a value: ASCII, and the full-width ones of Chinese app lines ('，', '；',
@@ -335,7 +345,10 @@ def kv_pairs(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     matches = list(_kv_key_pattern().finditer(text))
     for i, m in enumerate(matches):
-        key = m.group("key") or m.group("ckey") or m.group("label").lower().replace(" ", "_")
+        if m.group("zh") is not None:
+            key = _chinese_labels()[m.group("zh")]
+        else:
+            key = m.group("key") or m.group("ckey") or m.group("label").lower().replace(" ", "_")
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         raw = text[m.end() : end]
         if raw[:1] and raw[:1] in "\"'":  # "" is in every string: an empty value

@@ -299,8 +299,10 @@ def _instant(value: dict[str, Any]) -> str | None:
     return f"{seconds}.{nanos:09d}"
 
 
-@lru_cache(maxsize=1)
-def _kv_key_pattern() -> re.Pattern[str]:
+@lru_cache(maxsize=2)
+def _kv_key_pattern(chinese_labels: bool = False) -> re.Pattern[str]:
+    """The known keys of key-value text; ``chinese_labels``: with the [labels] of fields.toml
+    (tried only on text that is not ASCII, where they can be: the ASCII pattern is faster)."""
     keys = sorted(
         {p[-1] for paths in field_aliases().values() for p in paths}, key=len, reverse=True
     )
@@ -316,10 +318,13 @@ def _kv_key_pattern() -> re.Pattern[str]:
     # Chinese labels ([labels] of fields.toml: '错误码：…，错误信息：…'): Chinese text has no
     # spaces, so they need no boundary before them
     chinese = "|".join(re.escape(k) for k in sorted(_chinese_labels(), key=len, reverse=True))
-    # a full-width colon too: Chinese app lines write 'request_id：…，code：…' (section 6.8)
+    zh = rf"""|(?P<zh>{chinese})\s*[:：]""" if chinese_labels and chinese else ""
+    # a full-width colon too: Chinese app lines write 'request_id：…，code：…' (section 6.8);
+    # not in the pattern for ASCII text, where it cannot be (a faster character class)
+    colon = ":：" if chinese_labels else ":"
     return re.compile(
-        rf"""(?:(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[=:：]|(?P<ckey>{context})="""
-        rf"""|(?i:(?P<label>{labels}))\s*[:：])|(?P<zh>{chinese})\s*[:：])\s*"""
+        rf"""(?:(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[={colon}]|(?P<ckey>{context})="""
+        rf"""|(?i:(?P<label>{labels}))\s*[{colon}]){zh})\s*"""
     )
 
 
@@ -343,9 +348,10 @@ def kv_pairs(text: str) -> dict[str, str]:
     (``message=Requests rate limit exceeded, please try again later., model=qwen-plus``).
     """
     out: dict[str, str] = {}
-    matches = list(_kv_key_pattern().finditer(text))
+    chinese = not text.isascii()
+    matches = list(_kv_key_pattern(chinese).finditer(text))
     for i, m in enumerate(matches):
-        if m.group("zh") is not None:
+        if chinese and m.group("zh") is not None:
             key = _chinese_labels()[m.group("zh")]
         else:
             key = m.group("key") or m.group("ckey") or m.group("label").lower().replace(" ", "_")

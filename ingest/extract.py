@@ -181,9 +181,12 @@ def _candidates(body: str) -> Iterator[str]:
         seen.add(nxt)
         yield nxt
         cur = nxt
-    # terminal-wrapped JSON: a newline and indentation inside a string
+    # terminal-wrapped JSON: a newline and indentation inside a string; also when it was
+    # Markdown-escaped too (a hard-wrapped Java trace pasted into an issue, section 2)
     if "\n" in body:
         yield re.sub(r"\n\s*", "", body)
+        if cur != body:
+            yield re.sub(r"\n\s*", "", cur)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,8 +299,10 @@ def _instant(value: dict[str, Any]) -> str | None:
     return f"{seconds}.{nanos:09d}"
 
 
-@lru_cache(maxsize=1)
-def _kv_key_pattern() -> re.Pattern[str]:
+@lru_cache(maxsize=2)
+def _kv_key_pattern(chinese_labels: bool = False) -> re.Pattern[str]:
+    """The known keys of key-value text; ``chinese_labels``: with the [labels] of fields.toml
+    (tried only on text that is not ASCII, where they can be: the ASCII pattern is faster)."""
     keys = sorted(
         {p[-1] for paths in field_aliases().values() for p in paths}, key=len, reverse=True
     )
@@ -310,10 +315,30 @@ def _kv_key_pattern() -> re.Pattern[str]:
     # aliases written as words, in any case, and only with a colon
     spaced = sorted({k for k in keys if "_" in k and k.replace("_", "").isalpha()}, key=len)
     labels = "|".join(r"[ ]".join(map(re.escape, k.split("_"))) for k in reversed(spaced))
+    # Chinese labels ([labels] of fields.toml: '错误码：…，错误信息：…'): Chinese text has no
+    # spaces, so they need no boundary before them
+    chinese = "|".join(re.escape(k) for k in sorted(_chinese_labels(), key=len, reverse=True))
+    zh = rf"""|(?P<zh>{chinese})\s*[:：]""" if chinese_labels and chinese else ""
+    # a full-width colon too: Chinese app lines write 'request_id：…，code：…' (section 6.8);
+    # not in the pattern for ASCII text, where it cannot be (a faster character class)
+    colon = ":：" if chinese_labels else ":"
     return re.compile(
-        rf"""(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[=:]|(?P<ckey>{context})="""
-        rf"""|(?i:(?P<label>{labels}))\s*:)\s*"""
+        rf"""(?:(?<![\w.-])["']?(?:(?P<key>{alternation})["']?\s*[={colon}]|(?P<ckey>{context})="""
+        rf"""|(?i:(?P<label>{labels}))\s*[{colon}]){zh})\s*"""
     )
+
+
+@lru_cache(maxsize=1)
+def _chinese_labels() -> dict[str, str]:
+    """Label -> the key it stands for ([labels] of fields.toml)."""
+    table = fields_file().get("labels", {})
+    return {label: key for key, labels in table.items() for label in labels}
+
+
+#: separators after a value: ASCII, and the full-width ones of Chinese app lines ('，', '；',
+#: '】', '」'; client-log-formats.md section 6.8); a closing parenthesis ends only a value that
+#: is no message
+_VALUE_ENDS = ",;|}]，；】」"
 
 
 def kv_pairs(text: str) -> dict[str, str]:
@@ -323,9 +348,13 @@ def kv_pairs(text: str) -> dict[str, str]:
     (``message=Requests rate limit exceeded, please try again later., model=qwen-plus``).
     """
     out: dict[str, str] = {}
-    matches = list(_kv_key_pattern().finditer(text))
+    chinese = not text.isascii()
+    matches = list(_kv_key_pattern(chinese).finditer(text))
     for i, m in enumerate(matches):
-        key = m.group("key") or m.group("ckey") or m.group("label").lower().replace(" ", "_")
+        if chinese and m.group("zh") is not None:
+            key = _chinese_labels()[m.group("zh")]
+        else:
+            key = m.group("key") or m.group("ckey") or m.group("label").lower().replace(" ", "_")
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         raw = text[m.end() : end]
         if raw[:1] and raw[:1] in "\"'":  # "" is in every string: an empty value
@@ -333,11 +362,11 @@ def kv_pairs(text: str) -> dict[str, str]:
             close = _closing_quote(raw, q)
             val = raw[1:close] if close > 0 else raw[1:]
         else:
-            val = raw.split("\n", 1)[0].rstrip().rstrip(",;|}]").rstrip()
+            val = raw.split("\n", 1)[0].rstrip().rstrip(_VALUE_ENDS).rstrip()
             if key not in ("message", "msg", "error_message", "errorMessage", "error_msg"):
                 val = val.split()[0] if val.split() else ""
                 # nor the quote of a string it stands in ('"message": "ok model=qwen-plus"')
-                val = val.rstrip(",;|)}]\"'")
+                val = val.rstrip(_VALUE_ENDS + ")）\"'")
         if key not in out and val:
             out[key] = val
     return out

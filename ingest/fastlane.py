@@ -59,8 +59,11 @@ from ingest.recipes import (
     relative,
 )
 from ingest.records import (
+    BRACE_LINES,
     CONTINUATION,
     EXCEPTION_LINE,
+    HTTP_LINES,
+    HTTP_STATUS_LINE,
     LEADING_TS,
     MAX_RECORD_LINES,
     OPENING_CHARS,
@@ -215,7 +218,8 @@ class FastLane:
             return
         # from here on a "line" of the chunk is a unit: a record of one line or, in a
         # timestamped log, of several (a traceback) whose grouping no earlier line can change
-        chunk, fast = self._eligible(lines, bool(self.timestamped))
+        carry = max(grouper.brace_left if grouper.open_braces > 0 else 0, grouper.http_left)
+        chunk, fast = self._eligible(lines, bool(self.timestamped), carry)
         rows = self._rows(chunk, fast)
         self.told = ToldIds(rows.request_id, rows.is_error)
         collector.remember_external(self.told)
@@ -262,9 +266,10 @@ class FastLane:
 
     # -- which lines may go fast -----------------------------------------------------------------
 
-    def _eligible(self, chunk: _Chunk, timestamped: bool) -> tuple[_Chunk, Array]:
+    def _eligible(self, chunk: _Chunk, timestamped: bool, carry: int = 0) -> tuple[_Chunk, Array]:
         """The chunk's units and which may go fast: units that open a record whose next unit
-        opens one too (a one-line record may also be followed by a blank line)."""
+        opens one too (a one-line record may also be followed by a blank line). ``carry``:
+        lines a JSON object left open before the chunk may still continue over."""
         lines = chunk.arrow()
         first = chunk.first_bytes()
         blank = chunk.lengths() == 0
@@ -275,6 +280,7 @@ class FastLane:
             opens = ~blank
             for pattern in (_CONTINUATION_RE2, _EXCEPTION_RE2):
                 opens[tried] &= ~_matches(lines, tried, pattern)
+            opens &= ~_after_open_braces(lines, first, blank, carry)
             next_ok = np.ones(chunk.n, dtype=bool)
             next_ok[:-1] = opens[1:] | blank[1:]
             next_ok[-1] = False  # the next chunk's first line is unknown
@@ -589,6 +595,39 @@ def _iso_start(chunk: _Chunk, at: Array) -> Array:
     middle = block[:, 10]
     ok &= (middle == ord(" ")) | (middle == ord("T"))
     out[room] = ok
+    return out
+
+
+def _after_open_braces(lines: Any, first: Array, blank: Array, carry: int) -> Array:
+    """Lines that may continue a record through braces a line above left open, or an HTTP
+    response's head above
+    (records.RecordGrouper._count_braces): the BRACE_LINES lines after any line that is no
+    JSON line and opens more braces (or <html> elements) than it closes, and the first
+    ``carry`` lines. More lines than the grouper joins (it stops where the braces balance):
+    the lane takes fewer, never other ones. Only lines that do not start with "{" or "[" are
+    counted (none in a JSON-lines log)."""
+    import pyarrow.compute as pc
+
+    out = np.zeros(len(first), dtype=bool)
+    out[:carry] = True
+    counted = np.flatnonzero(~blank & (first != ord("{")) & (first != ord("[")))
+    if not len(counted):
+        return out
+    subset = lines if len(counted) == len(lines) else lines.take(counted)
+
+    def count(what: str) -> Array:
+        return np.asarray(pc.count_substring(subset, what).to_numpy(), dtype=np.int64)
+
+    opened = count("{") + count("<html")
+    closed = count("}") + count("</html>")
+    for i in counted[opened > closed].tolist():
+        out[i + 1 : i + 1 + BRACE_LINES] = True
+    # and the HTTP_LINES lines after an HTTP status line (curl -i / -v: head and body are one
+    # record)
+    status = counted[(first[counted] == ord("H")) | (first[counted] == ord("<"))]
+    if len(status):
+        for i in status[_matches(lines, status, "^" + HTTP_STATUS_LINE.pattern)].tolist():
+            out[i + 1 : i + 1 + HTTP_LINES] = True
     return out
 
 

@@ -22,6 +22,7 @@ from ingest.extract import (
     parse_object,
 )
 from ingest.formats import LogFormat
+from ingest.records import HTTP_STATUS_LINE
 from ingest.timestamps import to_iso
 
 RawEvent = dict[str, Any]
@@ -472,8 +473,13 @@ def structured_ts(text: str) -> Any:
     it: the timestamp alias of the JSON object that is the record or ends it (zap's
     ``"ts":1763604004.123``, pino's ``"time"``, winston's simple format) or a ``key=value``
     timestamp alias of a logfmt line (logrus ``time="..."``, slog ``time=...``), on the
-    record's first line. None when it names none."""
+    record's first line; the Date header of an HTTP response (curl -i / -v output, grouped by
+    ingest.records: the time of the answer, client-log-formats.md section 6.10). None when it
+    names none."""
     line = text.lstrip().split("\n", 1)[0].rstrip()
+    if line[:1] in "H<" and HTTP_STATUS_LINE.match(line):
+        date = _HTTP_DATE.search(text)
+        return date.group("date").strip() if date else None
     found = line_object(line) if line[-1:] == "}" else None
     if found is not None:
         return fields_from_object(found[1]).get("timestamp")
@@ -485,6 +491,9 @@ def structured_ts(text: str) -> Any:
     if m is None:
         return None
     return m.group("quoted") if m.group("quoted") is not None else m.group("bare")
+
+
+_HTTP_DATE = re.compile(r"(?im)^(?:< )?date: (?P<date>[^\n]{1,64})$")
 
 
 @lru_cache(maxsize=1)
@@ -555,6 +564,10 @@ def _has_evidence(fmt: LogFormat, ev: RawEvent) -> bool:
     if isinstance(status, str) and status.strip().lstrip("-").isdigit():
         return True
     code = ev.get("code")
+    if code == "undefined":
+        # Node's util.inspect of an error that got no response ('status: undefined, code:
+        # undefined', openai-node's APIConnectionError): no outcome of its own
+        return False
     return code not in (None, "") and not isinstance(code, bool)
 
 

@@ -31,6 +31,7 @@ _DOC_ANCHOR = re.compile(
 _PLACEHOLDER_ID = re.compile(
     r"^(?:x+|\.+|0+|-+|none|null|<[^>]*>|\{[^}]*\}|\w{1,8}-?\.\.\.)$|\.\.\.$"
 )
+_WRAP = re.compile(r"[ \t]*\r?\n[ \t]*")
 #: statuses the SDKs report that are not the HTTP status of the failure
 WEBSOCKET_STATUS = 44
 CLIENT_STATUS = -1
@@ -156,6 +157,8 @@ def validate_request_id(ev: Fields) -> Fields:
     if rid is None:
         return ev
     rid = str(rid).strip().strip("'\"")
+    if "\n" in rid:  # an id hard-wrapped by a terminal or an editor (client-log-formats.md 6.1)
+        rid = _WRAP.sub("", rid)
     if rid.startswith("chatcmpl-"):
         rid = rid[len("chatcmpl-") :]
     if not rid or len(rid) < 8 or len(rid) > 128 or _PLACEHOLDER_ID.search(rid) or " " in rid:

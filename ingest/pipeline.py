@@ -109,6 +109,10 @@ class FileParser:
         self.envelope: Envelope | None = None  # docker / CRI / SLS ... around the lines
         self._envelope_decided = False
         self._carets: bool | None = None  # the file shows colour codes as ^[[ (decided once)
+        #: a Markdown paste (an issue, a ticket): its first chunk has a ``` fence line; then
+        #: whether the record being read is inside a fenced block
+        self._markdown: bool | None = None
+        self._in_fence = False
 
     def unwrap(self, chunk: str) -> str:
         """The application's lines of ``chunk`` (ingest.envelopes; decided on the first one)."""
@@ -119,6 +123,8 @@ class FileParser:
             self.report.envelope = envelope.name if envelope is not None else None
         if self._carets is None:  # colour codes shown as ^[[31m: pasted so throughout or never
             self._carets = "^[[" in chunk
+        if self._markdown is None:
+            self._markdown = chunk.startswith("```") or "\n```" in chunk
         return application_text(chunk, self.envelope, carets=self._carets)
 
     def _as_read(self, data: AsciiText, grouper: RecordGrouper) -> bool:
@@ -157,7 +163,7 @@ class FileParser:
                 ev = normalize(raw, self.catalogue)
                 self.report.formats[ev["format"]] += 1
                 self.collector.add(ev, rec.first_line)
-        elif looks_like_api_event(text):
+        elif looks_like_api_event(text) and not self._prose(text):
             self.report.unparsed += rec.n_lines
             for k, line in enumerate(text.split("\n")[:3]):
                 if len(self.report.unparsed_examples) < 200:
@@ -166,6 +172,15 @@ class FileParser:
                     )
         else:
             self.report.ignored += rec.n_lines
+        if self._markdown:
+            self._in_fence ^= sum(1 for ln in text.split("\n") if ln.startswith("```")) % 2 == 1
+
+    def _prose(self, text: str) -> bool:
+        """A record of a Markdown paste that lies wholly outside its fenced blocks: the user's
+        words about the log ("calls fail with 400 since yesterday"), not a log line. It is
+        still matched (an error quoted in prose is read); unread, it is not flagged unparsed."""
+        fenced = text.startswith("```") or "\n```" in text
+        return bool(self._markdown) and not self._in_fence and not fenced
 
     def run(
         self,

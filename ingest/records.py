@@ -48,6 +48,8 @@ OPENING_CHARS = "".join(dict.fromkeys("[IEWDFTC" + "".join(m[0] for m in MONTHS)
 CONTINUATION = re.compile(
     r"^(?:[ \t]|Traceback \(most recent call last\)|During handling of the above|"
     r"The above exception was|Caused by:|Suppressed:|\.\.\. \d+ (?:more|common)|"
+    # Reactor's assembly trace under a 'Suppressed: ...OnAssemblyException:' (section 6.1)
+    r"Error has been observed at the following site|Original Stack Trace:|"
     # the Chinese quick-start prints one field per line (client-log-formats.md section 1)
     r"(?:HTTP返回码|错误码|错误信息)[：:]|"
     # the "}" that closes an object opened above: Node's util.inspect of an error prints the
@@ -62,6 +64,16 @@ _TRACE_STARTS = ("Traceback (most recent", "\tat ", "   at ", "Caused by")
 _INDENTS = (" ", "\t")
 
 MAX_RECORD_LINES = 400
+#: lines a JSON object (or an HTML page) left open may continue over in a file without
+#: timestamps (a hard-wrapped paste, a gateway's error page: client-log-formats.md sections 1, 2
+#: and 6.1); ingest.fastlane leaves these lines alone
+BRACE_LINES = 20
+#: curl -i / -v output in a file without timestamps: an HTTP response's status line, headers, the
+#: blank line and the body are one record (its x-request-id header names the request the body
+#: tells of, client-log-formats.md sections 3 and 5); at most this many lines
+HTTP_LINES = 60
+HTTP_STATUS_LINE = re.compile(r"(?:< )?HTTP/\d(?:\.\d)? [1-5]\d\d\b")
+_HTTP_HEADER = re.compile(r"[A-Za-z0-9][\w-]{0,80}: ")
 MAX_RECORD_CHARS = 1 << 20
 
 
@@ -112,6 +124,14 @@ class RecordGrouper:
         self._pending_ts: str | None = None
         self._pending_chars = 0
         self._in_trace = False
+        #: files without timestamps: braces a line left open (the lines after it continue its
+        #: record until they close, at most ``_brace_left`` more lines)
+        self.open_braces = 0
+        self.brace_left = 0
+        #: files without timestamps: lines an HTTP response's head may still go on over, and
+        #: whether its blank line came (the next line is its body)
+        self.http_left = 0
+        self._http_body = False
 
     def _flush(self) -> Record | None:
         if not self._pending:
@@ -131,12 +151,25 @@ class RecordGrouper:
             return False
         if len(self._pending) >= MAX_RECORD_LINES or self._pending_chars >= MAX_RECORD_CHARS:
             return False
+        if self.http_left > 0 and self._http_goes_on(line):
+            return True
         if not line:
             # blank lines belong to a traceback in progress, end anything else
             return self._in_trace
         if CONTINUATION.match(line):
             return True
         if self._in_trace and EXCEPTION_LINE.match(line):
+            return True
+        if self.open_braces > 0:
+            # a JSON object hard-wrapped by a terminal or an editor goes on (section 6.1)
+            return True
+        if (
+            self._in_trace
+            and self._pending[-1].endswith(": ")
+            and EXCEPTION_LINE.match(self._pending[-1])
+        ):
+            # an exception whose str() starts with a line break (Qwen-Agent's ModelServiceError:
+            # "\nError code: ..." section 4): its message is the next line
             return True
         if self.timestamped:
             # a line starting a JSON object is a record of its own (JSON lines mixed in)
@@ -155,6 +188,8 @@ class RecordGrouper:
         if last_ts is not None:
             self.last_ts = last_ts
         self._in_trace = False
+        self.open_braces = 0
+        self.http_left = 0
 
     def opening_ts(self, line: str) -> str | None:
         return self._opening_ts(line)
@@ -188,11 +223,15 @@ class RecordGrouper:
                 self._pending_chars += len(line)
                 if not self._in_trace and line.startswith(_TRACE_STARTS):
                     self._in_trace = True
+                if self.timestamped is False:
+                    self._count_braces(line, opens=False)
                 continue
             ts = self._opening_ts(line)
             if ts is None and self._is_continuation(line):
                 self._pending.append(line)
                 self._pending_chars += len(line)
+                if self.timestamped is False:
+                    self._count_braces(line, opens=False)
                 # a trace: Python's, Java's (tab), Node's (4 spaces), .NET's (3 spaces), or an
                 # exception header (.NET and Java put the message, blank lines included, under it)
                 if line.startswith(_TRACE_STARTS) or EXCEPTION_LINE.match(line):
@@ -206,6 +245,47 @@ class RecordGrouper:
             self._pending_chars = len(line)
             self._pending_ts = ts
             self._in_trace = line.startswith("Traceback (most recent")
+            if self.timestamped is False:
+                self._count_braces(line, opens=True)
+                opens_http = line[:1] in "H<" and HTTP_STATUS_LINE.match(line) is not None
+                self.http_left = HTTP_LINES if opens_http else 0
+                self._http_body = False
+
+    def _http_goes_on(self, line: str) -> bool:
+        """An HTTP response's head goes on: a header line (curl -v writes '< ' before each),
+        the blank line after the headers, then the body's first line."""
+        self.http_left -= 1
+        if self._http_body:
+            self.http_left = 0
+            return bool(line.strip())
+        bare = line[1:].strip() if line.startswith("< ") or line.rstrip() == "<" else line
+        if not bare.strip():
+            self._http_body = True
+            return True
+        if _HTTP_HEADER.match(bare):
+            return True
+        self.http_left = 0
+        return False
+
+    def _count_braces(self, line: str, *, opens: bool) -> None:
+        """Files without timestamps: a line (not itself a JSON line, which is whole) that
+        opens more braces (or <html> elements) than it closes makes the next lines continue
+        its record until they balance, a blank line comes, or BRACE_LINES lines have passed."""
+        if not line:
+            self.open_braces = 0
+            return
+        delta = line.count("{") - line.count("}")
+        if "html" in line:  # a gateway's HTML error page is a body too (section 1)
+            delta += line.count("<html") - line.count("</html>")
+        if self.open_braces > 0 and not opens:
+            self.open_braces += delta
+            self.brace_left -= 1
+            if self.brace_left <= 0:
+                self.open_braces = 0
+        elif delta > 0 and line[:1] not in "{[":
+            self.open_braces, self.brace_left = delta, BRACE_LINES
+        else:
+            self.open_braces = 0
 
     def feed(self, text: str, *, final: bool = False) -> Iterator[Record]:
         lines = text.split("\n")

@@ -19,7 +19,7 @@ from ingest import normalize as normalize_module
 from ingest.extract import _kv_key_pattern, balanced_objects
 from ingest.formats import registry
 from ingest.matcher import MODEL_HINT, RecordMatcher
-from ingest.records import CONTINUATION, EMBEDDED_TS, LEADING_TS
+from ingest.records import CONTINUATION, EMBEDDED_TS, HTTP_STATUS_LINE, LEADING_TS
 
 sys.path.insert(0, str(Path(__file__).parent / "hostile"))
 from adversarial import Target, build, growth, targets, worst_inputs
@@ -105,6 +105,8 @@ CODE_REGEXES = [
     (_Rx("matcher.MODEL_HINT", MODEL_HINT, "search"), "", "model: "),
     (_Rx("extract.kv_keys", _kv_key_pattern()), "", "'message' ="),
     (_Rx("extract.kv_keys", _kv_key_pattern()), "status_code", " "),
+    (_Rx("extract.kv_keys_zh", _kv_key_pattern(True)), "", "错误码 ："),
+    (_Rx("records.HTTP_STATUS_LINE", HTTP_STATUS_LINE, "match"), "", "< HTTP/1.1 429 "),
     (_Rx("records.LEADING_TS", LEADING_TS, "match"), "2026-11-20 10:00:00", ",1"),
     (_Rx("records.EMBEDDED_TS", EMBEDDED_TS, "search"), "", "2026-11-20 10:00:00.1 "),
     (_Rx("records.CONTINUATION", CONTINUATION, "match"), "", "... 1 more"),

@@ -295,3 +295,55 @@ def test_a_traceback_under_a_syslog_line_is_one_record() -> None:
     for chunks in line_chunkings(text):
         records, _ = group(chunks)
         assert spans(records) == [(1, 4), (5, 1)]
+
+
+# ------------------------------------------------------------------- pastes without timestamps
+# (tests/data/pastes: short pastes are judged not timestamped, so only these rules join lines)
+
+WRAPPED_JSON = """\
+com.alibaba.dashscope.exception.ApiException: {"statusCode":400,"message":"bad","code":"X",
+"isJson":true,"requestId":"119a72d1-74c9-df6a-cc01-1cdd94740
+31b"}
+next: a record of its own
+"""
+
+CURL_I = """\
+$ curl -si https://dashscope.aliyuncs.com/compatible-mode/v1/chat/completions
+HTTP/2 400
+content-type: application/json
+x-request-id: 2e3c5a0f-88d1-9f3e-a1b2-6c7d8e9f0a1b
+
+{"error":{"code":"Arrearage","message":"Access denied."}}
+done
+"""
+
+QWEN_AGENT = (
+    "Traceback (most recent call last):\n"
+    '  File "run.py", line 33, in <module>\n'
+    "qwen_agent.llm.base.ModelServiceError: \n"  # str(e) starts with a line break
+    "Error code: DataInspectionFailed. Error message: Input data may be inappropriate.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        (WRAPPED_JSON, [(1, 3), (4, 1)]),  # braces left open continue the record
+        (CURL_I, [(1, 1), (2, 5), (7, 1)]),  # status line, headers, blank line, body
+        (QWEN_AGENT, [(1, 4)]),  # an exception whose message starts on the next line
+    ],
+)
+def test_pastes_without_timestamps_keep_their_bodies(
+    text: str, want: list[tuple[int, int]]
+) -> None:
+    for chunks in line_chunkings(text):
+        records, _ = group(chunks)
+        assert spans(records) == want
+
+
+def test_an_open_brace_joins_at_most_brace_lines() -> None:
+    from ingest.records import BRACE_LINES
+
+    text = "config {\n" + "".join(f"line {i}\n" for i in range(40))
+    records, _ = group([text])
+    assert spans(records)[0] == (1, 1 + BRACE_LINES)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ingest.catalog import load_catalogue
 from ingest.context import concat_context, only_lines
-from ingest.envelopes import Envelope, application_text
+from ingest.envelopes import Envelope, application_lines
 from ingest.envelopes import detect as detect_envelope
 from ingest.events import EventCollector
 from ingest.fastlane import FastLane, RecipeBook
@@ -109,6 +109,9 @@ class FileParser:
         self.envelope: Envelope | None = None  # docker / CRI / SLS ... around the lines
         self._envelope_decided = False
         self._carets: bool | None = None  # the file shows colour codes as ^[[ (decided once)
+        #: the stream of each line of the last chunk unwrapped, when the envelope names them
+        #: (a multiplexer's prefix: ingest.envelopes); None otherwise
+        self.streams: list[str | None] | None = None
 
     def unwrap(self, chunk: str) -> str:
         """The application's lines of ``chunk`` (ingest.envelopes; decided on the first one)."""
@@ -119,7 +122,8 @@ class FileParser:
             self.report.envelope = envelope.name if envelope is not None else None
         if self._carets is None:  # colour codes shown as ^[[31m: pasted so throughout or never
             self._carets = "^[[" in chunk
-        return application_text(chunk, self.envelope, carets=self._carets)
+        text, self.streams = application_lines(chunk, self.envelope, carets=self._carets)
+        return text
 
     def _as_read(self, data: AsciiText, grouper: RecordGrouper) -> bool:
         """The application's lines are ``data`` as read: no envelope, no colour codes, and the
@@ -195,10 +199,13 @@ class FileParser:
                         continue
                     text = read.text() if isinstance(read, AsciiText) else read
                     chunk = self.unwrap(text)
-                    if lane is not None and _decide_grouping(grouper, chunk):
+                    streams = self.streams
+                    # lines of several streams are grouped per stream, by the grouper alone
+                    one = streams is None or grouper.alone_in(streams)
+                    if one and lane is not None and _decide_grouping(grouper, chunk):
                         lane.run_chunk(chunk, grouper, self.collector, self.handle)
                         continue
-                    for rec in grouper.feed(chunk):
+                    for rec in grouper.feed(chunk, streams=streams):
                         self.handle(rec)
         except SourceError as exc:
             self.report.problem = f"{self.source.name}: {exc}"

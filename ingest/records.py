@@ -63,6 +63,12 @@ _INDENTS = (" ", "\t")
 
 MAX_RECORD_LINES = 400
 MAX_RECORD_CHARS = 1 << 20
+#: a stream (ingest.envelopes) whose record has had no line for this many lines of the file
+#: is taken as done: its record is handed on, so that events come out near log order
+IDLE_STREAM_LINES = 1000
+
+#: what a record in progress is, saved while another stream's lines are read
+_State = tuple[list[str], int, "str | None", int, bool, "str | None"]
 
 
 @dataclass(slots=True)
@@ -112,6 +118,12 @@ class RecordGrouper:
         self._pending_ts: str | None = None
         self._pending_chars = 0
         self._in_trace = False
+        #: streams (a multiplexer's prefix names them: ingest.envelopes): the stream whose
+        #: record is the one above, the others' records in progress and where each was last
+        self._stream: str | None = None
+        self._others: dict[str | None, _State] = {}
+        self._seen: dict[str | None, int] = {}
+        self._lookahead_streams: list[str | None] = []
 
     def _flush(self) -> Record | None:
         if not self._pending:
@@ -207,26 +219,113 @@ class RecordGrouper:
             self._pending_ts = ts
             self._in_trace = line.startswith("Traceback (most recent")
 
-    def feed(self, text: str, *, final: bool = False) -> Iterator[Record]:
+    def feed(
+        self, text: str, *, final: bool = False, streams: list[str | None] | None = None
+    ) -> Iterator[Record]:
+        """Records of ``text``'s lines; ``streams``: the stream of each line (None: the one
+        above), when a multiplexer's prefix names it. A record is then grouped within its own
+        stream: a traceback of one service keeps its lines when another's come between them."""
         lines = text.split("\n")
         if text.endswith("\n"):
             lines.pop()
+            if streams is not None:
+                streams = streams[: len(lines)]
         if self.timestamped is None:
             # decide on the first SAMPLE_LINES lines of the file, whatever the chunk sizes
             self._lookahead.extend(lines)
+            if streams is not None:
+                self._lookahead_streams.extend(streams)
             if len(self._lookahead) < SAMPLE_LINES and not final:
                 return
             lines, self._lookahead = self._lookahead, []
+            if streams is not None:
+                streams, self._lookahead_streams = self._lookahead_streams, []
             self.timestamped = looks_timestamped(lines)
-        yield from self._consume(lines)
+        if streams is None:
+            yield from self._consume(lines)
+        else:
+            yield from self._consume_streams(lines, streams)
         if final:
             yield from self.close()
 
     def close(self) -> Iterator[Record]:
         if self.timestamped is None:
             lines, self._lookahead = self._lookahead, []
+            streams, self._lookahead_streams = self._lookahead_streams, []
             self.timestamped = looks_timestamped(lines)
-            yield from self._consume(lines)
+            if streams:
+                yield from self._consume_streams(lines, streams)
+            else:
+                yield from self._consume(lines)
         rec = self._flush()
+        records = [rec] if rec is not None else []
+        for key in list(self._others):
+            records.extend(self._flush_other(key))
+        yield from sorted(records, key=lambda r: r.first_line)
+
+    # -- streams -----------------------------------------------------------------------------
+
+    def _save(self) -> _State:
+        return (
+            self._pending,
+            self._pending_start,
+            self._pending_ts,
+            self._pending_chars,
+            self._in_trace,
+            self.last_ts,
+        )
+
+    def _load(self, state: _State) -> None:
+        (
+            self._pending,
+            self._pending_start,
+            self._pending_ts,
+            self._pending_chars,
+            self._in_trace,
+            self.last_ts,
+        ) = state
+
+    def _enter(self, stream: str | None) -> None:
+        """Make ``stream``'s record the one in progress (the current one is put aside)."""
+        self._others[self._stream] = self._save()
+        self._seen[self._stream] = self.line_no
+        state = self._others.pop(stream, None)
+        # a stream seen for the first time inherits the time of the line above it
+        self._load(state if state is not None else ([], 0, None, 0, False, self.last_ts))
+        self._stream = stream
+
+    def _flush_other(self, key: str | None) -> Iterator[Record]:
+        """The record in progress of the stream ``key`` (not the current one), handed on."""
+        state = self._others.pop(key)
+        if not state[0]:
+            return
+        current = self._save()
+        self._load(state)
+        rec = self._flush()
+        self._others[key] = self._save()
+        self._load(current)
         if rec is not None:
             yield rec
+
+    def _consume_streams(self, lines: list[str], streams: list[str | None]) -> Iterator[Record]:
+        for line, stream in zip(lines, streams, strict=True):
+            if stream is not None and stream != self._stream:
+                self._enter(stream)
+            yield from self._consume([line])
+        for key, seen in list(self._seen.items()):
+            if key in self._others and self.line_no - seen > IDLE_STREAM_LINES:
+                yield from self._flush_other(key)
+                del self._seen[key]
+
+    def alone_in(self, streams: list[str | None]) -> bool:
+        """All of ``streams`` are one stream (or none), and no other stream has a record in
+        progress: the lines can be read as a plain log's (ingest.fastlane). The grouper is
+        then in that stream."""
+        named = {s for s in streams if s is not None}
+        if len(named) > 1:
+            return False
+        if named:
+            (stream,) = named
+            if stream != self._stream:
+                self._enter(stream)
+        return not any(state[0] for state in self._others.values())

@@ -173,13 +173,14 @@ class Envelope:
         out = []
         for line in chunk.split("\n"):
             stream = None
+            inner = line
             if skip is not None and skip.match(line):
-                line = ""
+                inner = ""
             elif line and (m := match(line)) is not None:
-                line = _with_time(line[m.end() :], self._time(m))
+                inner = _with_time(line[m.end() :], self._time(m))
                 if named:
                     stream = m.group("stream")
-            out.append(line)
+            out.append(inner)
             if streams is not None:
                 streams.append(stream)
         return "\n".join(out), streams

@@ -113,6 +113,12 @@ class FileParser:
         #: (a multiplexer's prefix: ingest.envelopes); None otherwise
         self.streams: list[str | None] | None = None
 
+    def use_envelope(self, envelope: Envelope) -> None:
+        """Read the lines in ``envelope`` (decided on the file's head: ingest.parallel)."""
+        self._envelope_decided = True
+        self.envelope = envelope
+        self.report.envelope = envelope.name
+
     def unwrap(self, chunk: str) -> str:
         """The application's lines of ``chunk`` (ingest.envelopes; decided on the first one)."""
         if not self._envelope_decided:

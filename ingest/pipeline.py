@@ -206,9 +206,17 @@ class FileParser:
                     text = read.text() if isinstance(read, AsciiText) else read
                     chunk = self.unwrap(text)
                     streams = self.streams
-                    # lines of several streams are grouped per stream, by the grouper alone
-                    one = streams is None or grouper.alone_in(streams)
-                    if one and lane is not None and _decide_grouping(grouper, chunk):
+                    # lines of several streams (a multiplexer's) that group otherwise than a
+                    # plain log's are grouped per stream, by the grouper alone
+                    if (
+                        lane is not None
+                        and _decide_grouping(grouper, chunk)
+                        and (
+                            streams is None
+                            or grouper.alone_in(streams)
+                            or grouper.groups_alike(chunk, streams)
+                        )
+                    ):
                         lane.run_chunk(chunk, grouper, self.collector, self.handle)
                         continue
                     for rec in grouper.feed(chunk, streams=streams):

@@ -224,7 +224,10 @@ class RecordGrouper:
     ) -> Iterator[Record]:
         """Records of ``text``'s lines; ``streams``: the stream of each line (None: the one
         above), when a multiplexer's prefix names it. A record is then grouped within its own
-        stream: a traceback of one service keeps its lines when another's come between them."""
+        stream: a traceback of one service keeps its lines when another's come between them
+        (client-log-formats.md section 6.1), and inherits the time of its stream's last
+        record (section 6.10). A record's lines need not be adjacent then: ``first_line`` is
+        its first, ``n_lines`` how many it has."""
         lines = text.split("\n")
         if text.endswith("\n"):
             lines.pop()
@@ -316,6 +319,27 @@ class RecordGrouper:
             if key in self._others and self.line_no - seen > IDLE_STREAM_LINES:
                 yield from self._flush_other(key)
                 del self._seen[key]
+
+    def groups_alike(self, text: str, streams: list[str | None]) -> bool:
+        """Grouping ``text`` as a plain log's lines gives the records that grouping it per
+        stream would: no other stream has a record in progress, and every line where the
+        stream changes opens a record with its own time (so no line continues a record across
+        a change of stream). The common case of streams that interleave whole records (each
+        line timestamped, or a traceback written in one piece): the fast lane can read it.
+        When True, the grouper is in the stream of the last line (its record is the one left
+        in progress)."""
+        if any(state[0] for state in self._others.values()):
+            return False
+        last = self._stream
+        for line, stream in zip(text.split("\n"), streams, strict=False):
+            if stream is None or stream == last:
+                continue
+            first = line[:1]
+            if not ((first.isdigit() or first in OPENING_CHARS) and LEADING_TS.match(line)):
+                return False
+            last = stream
+        self._stream = last
+        return True
 
     def alone_in(self, streams: list[str | None]) -> bool:
         """All of ``streams`` are one stream (or none), and no other stream has a record in

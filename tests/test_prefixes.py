@@ -462,3 +462,42 @@ def test_two_processes_give_the_events_of_one_on_a_prefixed_file(
     assert len(errors) == 500  # every fourth burst's traceback, each one record
     assert errors["code"].eq("Throttling.RateQuota").all()
     assert errors["timestamp"].notna().all()
+
+
+def _services(path: Path, whole: bool) -> Path:
+    """Two compose services taking turns: whole records (tracebacks in one piece), or the
+    API's tracebacks with the worker's lines between their lines."""
+    out = []
+    for b in range(300):
+        stamp = f"2026-11-20 10:{b // 60:02d}:{b % 60:02d}"
+        out.append(f"worker-1    | {_ok(b % 10).replace('2026-11-20 10:00:0', stamp + ',5')}")
+        if b % 3 == 0:
+            rid = f"5e6f7a8b-1c2d-4e3f-9a0b-{b:012d}"
+            fail = [f"{stamp},000 ERROR app.chat: qwen call failed", *PY_FAIL[1:]]
+            fail[-1] = fail[-1].replace("5e6f7a8b-1c2d-4e3f-9a0b-1c2d3e4f5a6b", rid)
+            for k, line in enumerate(fail):
+                out.append(f"chat-api-1  | {line}")
+                if not whole and k == 2:
+                    out.append(f"worker-1    | {stamp},900 INFO worker: idle")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["whole records", "interleaved records"])
+def test_the_fast_lane_reads_streams_that_take_turns_by_whole_records(
+    whole: bool, tmp_path: Path
+) -> None:
+    """Streams that interleave whole records group as a plain log does: the fast lane takes
+    them, with the events of the grouping per stream; records interleaved line by line are
+    grouped per stream, by the grouper alone."""
+    from test_fastlane import assert_same
+
+    path = _services(tmp_path / "compose.log", whole)
+    fast_lines = assert_same(path)
+    assert (fast_lines > 200) if whole else (fast_lines == 0)
+    events, report = load_events(str(path), workers=1)
+    assert report.files[0].unparsed == 0
+    errors = events[events["is_error"]]
+    assert len(errors) == 100
+    assert errors["code"].eq("Throttling.RateQuota").all()
+    assert errors["request_id"].nunique() == 100

@@ -11,6 +11,10 @@ the file. The envelopes are data (``formats/envelopes.toml``), each checked by i
 The decision is made once per file (or byte range) from its first lines: every one of them must
 be in the envelope; other files cost nothing. A line keeps its own timestamp; a line without one
 gets the envelope's, unless it continues a record (a traceback's frames must stay continuations).
+
+A multiplexer (docker compose, honcho, kubectl --prefix, stern, grep) merges several streams and
+its prefix names each line's stream: unwrap_streams gives the streams too, and the grouper keeps
+a record in progress per stream (ingest.records), so that interleaved tracebacks stay whole.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +109,9 @@ class Envelope:
     #: prefix envelopes whose prefix alone is weak evidence (a bare ISO time): one of the
     #: first lines must hold the application's own time (or a JSON object) after it
     inner_time: bool = False
+    #: prefix envelopes with an `n` group (grep -n's line number): the first lines' numbers
+    #: go up (a time-only "10:11:12" or a date's "2026-" does not)
+    numbers_increase: bool = False
 
     @property
     def has_streams(self) -> bool:
@@ -213,6 +221,7 @@ def _envelope(raw: dict[str, Any]) -> Envelope:
         streams_repeat=bool(raw.get("streams_repeat", False)),
         time_zone=raw.get("time_zone", ""),
         inner_time=bool(raw.get("inner_time", False)),
+        numbers_increase=bool(raw.get("numbers_increase", False)),
     )
 
 
@@ -288,10 +297,15 @@ def _evidence(env: Envelope, lines: list[str]) -> bool:
     name at least twice (a multiplexer's streams write many lines; an application's first two
     words differ from line to line). ``inner_time``: an application's own time (or a JSON
     object) after the prefix on some line (an application that writes a bare ISO time and
-    then its message has no second time)."""
-    if env.prefix is None or not (env.streams_repeat or env.inner_time):
+    then its message has no second time). ``numbers_increase``: the line numbers a prefix
+    writes go up from line to line (grep -n's do; the hours of a time-only log repeat)."""
+    if env.prefix is None or not (env.streams_repeat or env.inner_time or env.numbers_increase):
         return True
     found = [m for m in map(env.prefix.match, lines) if m is not None]
+    if env.numbers_increase:
+        numbers = [int(m.group("n")) for m in found]
+        if len(numbers) < 2 or any(b <= a for a, b in pairwise(numbers)):
+            return False
     if env.streams_repeat and len(lines) > 1:
         streams = [m.group("stream") for m in found]
         if len(set(streams)) == len(streams):

@@ -311,10 +311,16 @@ class RecordGrouper:
             yield rec
 
     def _consume_streams(self, lines: list[str], streams: list[str | None]) -> Iterator[Record]:
-        for line, stream in zip(lines, streams, strict=True):
+        i, n = 0, len(lines)
+        while i < n:  # a run of lines of one stream (a line of none stays in the one above)
+            stream = streams[i]
             if stream is not None and stream != self._stream:
                 self._enter(stream)
-            yield from self._consume([line])
+            j = i + 1
+            while j < n and (streams[j] is None or streams[j] == stream):
+                j += 1
+            yield from self._consume(lines[i:j])
+            i = j
         for key, seen in list(self._seen.items()):
             if key in self._others and self.line_no - seen > IDLE_STREAM_LINES:
                 yield from self._flush_other(key)

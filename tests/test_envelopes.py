@@ -64,6 +64,8 @@ def _wrap(kind: str, k: int, line: str) -> str:
         return f"logs/app.log:{k + 1}:{line}"
     if kind == "grep":
         return f"logs/app.log:{line}"
+    if kind == "grep-n-one-file":
+        return f"{k + 101}{':' if k == 3 else '-'}{line}"  # grep -n -B3 -A3 ERROR app.log
     if kind == "journald-short":
         return f"Nov 20 10:00:0{k} web-3 chat[812]: {line}"
     if kind == "aws-logs-tail-short":

@@ -382,6 +382,8 @@ NOT_PREFIXED = {
         "2026-11-20 10:00:03.000 | INFO     | app.chat:ask:40 - chat ok",
     ],
     "time-only lines": ["10:11:12 ERROR qwen call failed status_code=429", "10:11:13 INFO ok"],
+    "time-only lines, an hour apart": ["10:59:59 ERROR call failed", "11:00:00 INFO ok"],
+    "ISO dates": ["2026-11-20 10:00:02 ERROR call failed", "2026-11-20 10:00:03 INFO ok"],
     "ISO time, then the message": [
         "2026-11-20T10:00:02 qwen call failed status_code=429",
         "2026-11-20T10:00:03 chat ok",
@@ -501,3 +503,27 @@ def test_the_fast_lane_reads_streams_that_take_turns_by_whole_records(
     assert len(errors) == 100
     assert errors["code"].eq("Throttling.RateQuota").all()
     assert errors["request_id"].nunique() == 100
+
+
+@pytest.mark.skipif(GREP is None, reason="no grep")
+@pytest.mark.parametrize("args", [["-n", "-A4"], ["-n", "-B1", "-A4"], ["-n", "-C4"]])
+def test_real_grep_n_over_one_file(args: list[str], tmp_path: Path) -> None:
+    """grep -n over one file writes no path: 'N:line', 'N-line' and '--'."""
+    _grep_files(tmp_path)
+    out = subprocess.run(
+        [str(GREP), *args, "ERROR", "logs/chat.log"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    assert out.split(":", 1)[0].split("-", 1)[0].isdigit()
+    events, report = _events(out, "grep.txt")
+    assert report.envelope == "grep-n-one-file"  # type: ignore[attr-defined]
+    assert report.unparsed == 0  # type: ignore[attr-defined]
+    errors = events[events["is_error"]]
+    assert errors[["status_code", "code", "request_id"]].astype(object).values.tolist() == [
+        [429, "Throttling.RateQuota", "5e6f7a8b-1c2d-4e3f-9a0b-1c2d3e4f5a6b"]
+    ]
+    assert errors["timestamp"].tolist() == [pd.Timestamp("2026-11-20 10:00:02+08:00")]
+    assert "ERROR" in out.splitlines()[errors["line"].iloc[0] - 1]

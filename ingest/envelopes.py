@@ -299,9 +299,11 @@ def _evidence(env: Envelope, lines: list[str]) -> bool:
     object) after the prefix on some line (an application that writes a bare ISO time and
     then its message has no second time). ``numbers_increase``: the line numbers a prefix
     writes go up from line to line (grep -n's do; the hours of a time-only log repeat)."""
-    if env.prefix is None or not (env.streams_repeat or env.inner_time or env.numbers_increase):
+    if env.prefix is None:
         return True
     found = [m for m in map(env.prefix.match, lines) if m is not None]
+    if not any(m.end() for m in found):
+        return False  # no line with the prefix itself (journald's indented lines alone)
     if env.numbers_increase:
         numbers = [int(m.group("n")) for m in found]
         if len(numbers) < 2 or any(b <= a for a, b in pairwise(numbers)):

@@ -352,7 +352,10 @@ def test_aws_logs_tail_short_times_are_utc() -> None:
 
 
 def test_docker_compose_own_lines_are_skipped_and_line_numbers_kept() -> None:
-    lines = [
+    lines = [  # docker compose up: its progress, then the services' lines
+        "[+] Running 2/2",
+        " ✔ Network chat_default    Created                                           0.1s",
+        " ✔ Container chat-api-1    Created                                           0.1s",
         "Attaching to chat-api-1, worker-1",
         *[f"chat-api-1  | {ln}" for ln in JAVA_LOG],
         "chat-api-1 exited with code 1",
@@ -360,7 +363,7 @@ def test_docker_compose_own_lines_are_skipped_and_line_numbers_kept() -> None:
     events, report = _events("\n".join(lines) + "\n")
     assert report.envelope == "docker-compose"  # type: ignore[attr-defined]
     assert report.unparsed == 0  # type: ignore[attr-defined]
-    assert events["line"].tolist() == [2, 5]
+    assert events["line"].tolist() == [5, 8]
     assert events["timestamp"].notna().all()
 
 
@@ -527,3 +530,35 @@ def test_real_grep_n_over_one_file(args: list[str], tmp_path: Path) -> None:
     ]
     assert errors["timestamp"].tolist() == [pd.Timestamp("2026-11-20 10:00:02+08:00")]
     assert "ERROR" in out.splitlines()[errors["line"].iloc[0] - 1]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "envelope"),
+    [
+        ("Nov 20 10:00:02 web-3 chat[812]: ", "journald-short"),
+        ("2026-11-20T10:00:02+0800 web-3 chat[812]: ", "journald-short-iso"),
+    ],
+)
+def test_a_multi_line_journal_message_is_one_record(prefix: str, envelope: str) -> None:
+    """journalctl writes the further lines of one multi-line message indented under its first
+    (systemd's print_multiline): they continue its record, beside single-line entries."""
+    pad = " " * len(prefix)
+    lines = [
+        prefix + _ok(0).replace("10:00:00", "10:00:01"),
+        prefix + PY_FAIL[0],
+        *[pad + line for line in PY_FAIL[1:]],
+        prefix + _ok(3),
+    ]
+    events, report = _events("\n".join(lines) + "\n")
+    assert report.envelope == envelope  # type: ignore[attr-defined]
+    assert report.unparsed == 0  # type: ignore[attr-defined]
+    errors = events[events["is_error"]]
+    assert errors[["status_code", "code", "request_id", "line"]].astype(object).values.tolist() == [
+        [429, "Throttling.RateQuota", "5e6f7a8b-1c2d-4e3f-9a0b-1c2d3e4f5a6b", 2]
+    ]
+    assert errors["timestamp"].dt.second.tolist() == [2]
+    assert len(events) == 3
+
+
+def test_indented_lines_alone_are_no_journal() -> None:
+    assert detect("    at foo\n    at bar\n") is None

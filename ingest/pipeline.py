@@ -206,18 +206,11 @@ class FileParser:
                     text = read.text() if isinstance(read, AsciiText) else read
                     chunk = self.unwrap(text)
                     streams = self.streams
-                    # lines of several streams (a multiplexer's) that group otherwise than a
-                    # plain log's are grouped per stream, by the grouper alone
-                    if (
-                        lane is not None
-                        and _decide_grouping(grouper, chunk)
-                        and (
-                            streams is None
-                            or grouper.alone_in(streams)
-                            or grouper.groups_alike(chunk, streams)
-                        )
-                    ):
-                        lane.run_chunk(chunk, grouper, self.collector, self.handle)
+                    if lane is not None and _decide_grouping(grouper, chunk):
+                        if streams is None or grouper.alone_in(streams):
+                            lane.run_chunk(chunk, grouper, self.collector, self.handle)
+                        else:
+                            self._run_streams(chunk, streams, grouper, lane)
                         continue
                     for rec in grouper.feed(chunk, streams=streams):
                         self.handle(rec)
@@ -243,6 +236,28 @@ class FileParser:
         frame = tidy_categories(frame)  # here: in each worker of a parallel parse
         self._summarise(frame)
         return frame
+
+    def _run_streams(
+        self, chunk: str, streams: list[str | None], grouper: RecordGrouper, lane: FastLane
+    ) -> None:
+        """A chunk of several streams' lines (a multiplexer's): the runs that group as a plain
+        log's go through the fast lane, the rest through the grouper, per stream."""
+        lines = chunk.split("\n")
+        whole = chunk.endswith("\n")
+        if whole:
+            lines.pop()
+        streams = streams[: len(lines)]
+        for a, b, alike in grouper.pieces(lines, streams):
+            text = "\n".join(lines[a:b])
+            if whole or b < len(lines):
+                text += "\n"
+            if alike:
+                for rec in grouper.enter_plain(streams[a:b]):
+                    self.handle(rec)
+                lane.run_chunk(text, grouper, self.collector, self.handle)
+            else:
+                for rec in grouper.feed(text, streams=streams[a:b]):
+                    self.handle(rec)
 
     def _summarise(self, frame: pd.DataFrame) -> None:
         r = self.report

@@ -66,6 +66,9 @@ MAX_RECORD_CHARS = 1 << 20
 #: a stream (ingest.envelopes) whose record has had no line for this many lines of the file
 #: is taken as done: its record is handed on, so that events come out near log order
 IDLE_STREAM_LINES = 1000
+#: lines of several streams that group as a plain log's are read by the fast lane in runs of
+#: at least this many (RecordGrouper.pieces)
+MIN_FAST_RUN = 2000
 
 #: what a record in progress is, saved while another stream's lines are read
 _State = tuple[list[str], int, "str | None", int, bool, "str | None"]
@@ -326,26 +329,75 @@ class RecordGrouper:
                 yield from self._flush_other(key)
                 del self._seen[key]
 
-    def groups_alike(self, text: str, streams: list[str | None]) -> bool:
-        """Grouping ``text`` as a plain log's lines gives the records that grouping it per
-        stream would: no other stream has a record in progress, and every line where the
-        stream changes opens a record with its own time (so no line continues a record across
-        a change of stream). The common case of streams that interleave whole records (each
-        line timestamped, or a traceback written in one piece): the fast lane can read it.
-        When True, the grouper is in the stream of the last line (its record is the one left
-        in progress)."""
-        if any(state[0] for state in self._others.values()):
-            return False
+    def pieces(self, lines: list[str], streams: list[str | None]) -> list[tuple[int, int, bool]]:
+        """``lines`` cut into runs [a, b) that group alike as a plain log's lines (True: the
+        fast lane can read them) or only per stream (False).
+
+        A run groups alike when every line in it where the stream changes opens a record with
+        its own time: no line continues a record across a change of stream, the common case
+        of streams that interleave whole records (each line timestamped, or a traceback
+        written in one piece). A line that continues its stream's record after another
+        stream's line puts that record, from its opening line, in a run read per stream."""
         last = self._stream
-        for line, stream in zip(text.split("\n"), streams, strict=False):
-            if stream is None or stream == last:
+        opened: dict[str, int] = {}  # a stream's record in progress opened on this line
+        windows: list[list[int]] = []
+        for i, (line, stream) in enumerate(zip(lines, streams, strict=True)):
+            if stream is None:
                 continue
             first = line[:1]
-            if not ((first.isdigit() or first in OPENING_CHARS) and LEADING_TS.match(line)):
-                return False
+            opens = (first.isdigit() or first in OPENING_CHARS) and LEADING_TS.match(line)
+            if opens:
+                opened[stream] = i
+            elif stream != last:
+                start = opened.get(stream, 0)
+                if windows and start <= windows[-1][1] + 1:
+                    windows[-1][1] = i
+                    windows[-1][0] = min(windows[-1][0], start)
+                else:
+                    windows.append([start, i])
             last = stream
-        self._stream = last
-        return True
+        # windows may reach back over earlier ones: merged
+        windows.sort()
+        merged: list[list[int]] = []
+        for start, end in windows:
+            if merged and start <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        out: list[tuple[int, int, bool]] = []
+        at = 0
+        for start, end in merged:
+            if start > at:
+                out.append((at, start, True))
+            out.append((start, end + 1, False))
+            at = end + 1
+        if at < len(lines):
+            out.append((at, len(lines), True))
+        # a short run goes per stream too: a call of the fast lane costs milliseconds
+        joined: list[tuple[int, int, bool]] = []
+        for a, b, groups in out:
+            alike = groups and (b - a >= MIN_FAST_RUN or len(out) == 1)
+            if joined and not alike and not joined[-1][2]:
+                joined[-1] = (joined[-1][0], b, False)
+            else:
+                joined.append((a, b, alike))
+        return joined
+
+    def enter_plain(self, streams: list[str | None]) -> list[Record]:
+        """Before lines of ``streams`` are read as a plain log's (a run of ``pieces`` that
+        groups alike): the records other streams have in progress end where their stream's
+        next line opens one (in the run), so they are handed on (returned) first; the grouper
+        is then in the stream of the run's last line."""
+        present = {s for s in streams if s is not None}
+        records = [
+            rec
+            for key in [k for k in present if k != self._stream and k in self._others]
+            for rec in self._flush_other(key)
+        ]
+        last = next((s for s in reversed(streams) if s is not None), None)
+        if last is not None:
+            self._stream = last
+        return sorted(records, key=lambda r: r.first_line)
 
     def alone_in(self, streams: list[str | None]) -> bool:
         """All of ``streams`` are one stream (or none), and no other stream has a record in

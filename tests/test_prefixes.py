@@ -562,3 +562,56 @@ def test_a_multi_line_journal_message_is_one_record(prefix: str, envelope: str) 
 
 def test_indented_lines_alone_are_no_journal() -> None:
     assert detect("    at foo\n    at bar\n") is None
+
+
+def _mixed_services(path: Path, seed: int, n: int = 3000) -> Path:
+    """Three services in a random mix: whole tracebacks, tracebacks with other services'
+    lines between their lines, print output without a time, blank lines."""
+    rng = random.Random(seed)
+    names = ["chat-api-1  | ", "worker-1    | ", "batch-1     | "]
+    out: list[str] = []
+    open_tb: dict[str, list[str]] = {}
+    for b in range(n):
+        stamp = f"2026-11-20 1{b // 3600 % 10}:{b // 60 % 60:02d}:{b % 60:02d}"
+        name = rng.choice(names)
+        if name in open_tb and rng.random() < 0.7:
+            out.append(name + open_tb[name].pop(0))
+            if not open_tb[name]:
+                del open_tb[name]
+            continue
+        roll = rng.random()
+        if roll < 0.04 and name not in open_tb:
+            rid = f"5e6f7a8b-1c2d-4e3f-9a0b-{seed:04d}{b:08d}"
+            fail = [f"{stamp},000 ERROR app.chat: qwen call failed", *PY_FAIL[1:]]
+            fail[-1] = fail[-1].replace("5e6f7a8b-1c2d-4e3f-9a0b-1c2d3e4f5a6b", rid)
+            out.append(name + fail[0])
+            if b > n // 2:  # the second half: tracebacks written in one piece
+                out.extend(name + line for line in fail[1:])
+            else:
+                open_tb[name] = fail[1:]
+        elif roll < 0.06:
+            out.append(name + "print output without a time, status_code=429")
+        elif roll < 0.07:
+            out.append("")
+        else:
+            out.append(name + _ok(b % 10).replace("2026-11-20 10:00:0", stamp + f",{b % 9}"))
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_runs_of_streams_that_group_alike_take_the_fast_lane_with_the_same_events(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk where some records interleave line by line and others are whole: the whole
+    stretches go through the fast lane, the rest per stream, with the events of reading it
+    all per stream."""
+    from test_fastlane import assert_same
+
+    import ingest.records
+
+    monkeypatch.setattr(ingest.records, "MIN_FAST_RUN", 200)
+    path = _mixed_services(tmp_path / "compose.log", seed)
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    fast_lines = assert_same(path)
+    assert 0 < fast_lines < lines

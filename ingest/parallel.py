@@ -248,8 +248,16 @@ def _parse_range(
 ) -> tuple[pd.DataFrame, FileReport, int, Prints]:
     """Worker: parse one range; line numbers are relative to the range (the parent shifts them).
     Also returns the range's outcome_prints: the parent merges repeated request_ids only when
-    two ranges share one, instead of fingerprinting and sorting every row again."""
+    two ranges share one, instead of fingerprinting and sorting every row again.
+
+    ``envelope``: the name of the file's prefix envelope ("" for none), as the caller read it
+    from the file's head; None: read here (ingest.store's segments)."""
     from ingest.pipeline import FileParser, roomy_heap
+
+    if envelope is None and start > 0:
+        with open(path, "rb") as fh:
+            head = _prefix_envelope(fh.read(_HEAD_BYTES))
+        envelope = head.name if head is not None else ""
 
     def opener() -> IO[bytes]:
         return io.BufferedReader(_Range(path, start, end), 1 << 20)
@@ -257,7 +265,7 @@ def _parse_range(
     formats = (get_format(fmt),) if fmt else registry()
     book = _book((path, fmt, tz, encoding, timestamped))
     parser = FileParser(Source(name or path, opener, end - start), formats, tz, book=book)
-    if envelope is not None:
+    if envelope:
         # the envelope of the file's head: a range's own first lines may not show the
         # evidence a weak prefix needs (ingest.envelopes._evidence)
         parser.use_envelope(next(e for e in envelopes() if e.name == envelope))
@@ -458,7 +466,7 @@ def parse_in_parallel(
     method = start_method()
     ranges = plan_ranges(path, parts, _shares(parts, method))
     options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
-    options.update(timestamped=timestamped, name=src.name, envelope=envelope)
+    options.update(timestamped=timestamped, name=src.name, envelope=envelope or "")
     ctx = get_context(method)
     claims = _Claims(ctx, len(ranges))
     results: list[Any] = [None] * len(ranges)

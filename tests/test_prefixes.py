@@ -615,3 +615,31 @@ def test_runs_of_streams_that_group_alike_take_the_fast_lane_with_the_same_event
     lines = len(path.read_text(encoding="utf-8").splitlines())
     fast_lines = assert_same(path)
     assert 0 < fast_lines < lines
+
+
+def test_a_byte_range_reads_the_envelope_of_the_files_head(tmp_path: Path) -> None:
+    """A byte range (ingest.parallel, ingest.store's segments) whose own first lines lack
+    the evidence a weak prefix needs (`aws logs tail --format short`: an application's own
+    time after the bare UTC time) is read in the envelope of the file's head."""
+    head = (
+        "2026-11-20T02:00:00 2026-11-20 10:00:00,123 INFO app.chat: chat ok status_code=200"
+        " request_id=095e5de8-8634-42f4-8417-6130b7a470bd model=qwen-plus\n"
+    )
+    tail = (
+        "2026-11-20T02:00:02 qwen call failed status_code=429 code=Throttling.RateQuota"
+        " request_id=8c1e4b2a-0b9e-9f2d-a1c3-5e6f7a8b9c0d\n"
+    )
+    path = tmp_path / "tail.log"
+    path.write_text(head + tail, encoding="utf-8")
+    start = len(head.encode())
+    frame, report, _lines, _prints = parallel._parse_range(
+        str(path),
+        start,
+        start + len(tail.encode()),
+        fmt=None,
+        tz="Asia/Shanghai",
+        encoding="utf-8",
+        timestamped=True,
+    )
+    assert report.envelope == "aws-logs-tail-short"
+    assert frame["timestamp"].tolist() == [pd.Timestamp("2026-11-20 02:00:02", tz="UTC")]

@@ -31,6 +31,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from ingest.envelopes import Envelope
 from ingest.fastlane import RecipeBook
 from ingest.formats import LogFormat, get_format, registry
 from ingest.parallel import (
@@ -179,20 +180,24 @@ class PartedEvents:
         asked for) in pieces of about ``RANGE_BYTES`` of its text (``_Stream``), each parsed
         and written as it is read: memory holds a piece's events, not its text. None when it
         is short, or its encoding's newlines are not single bytes: then it is parsed whole."""
-        from ingest.parallel import head_facts
+        from ingest.parallel import envelope_named, head_facts
         from ingest.pipeline import FileParser, roomy_heap
 
         with open_raw(src) as raw:
             stream = _Stream(raw, src.name)
             if stream.short:
                 return None
-            encoding, timestamped = stream.facts = head_facts(stream.head())
+            encoding, timestamped, named = head_facts(stream.head())
+            stream.timestamped = timestamped
+            stream.envelope = envelope_named(named) if named else None
             if encoding.startswith(("utf-16", "utf-32")):
                 return None
             book = RecipeBook()  # what the lane learns on one piece serves the next
             parts: list[_Part] = []
             while (piece := stream.next_piece()) is not None:
                 parser = FileParser(Source(src.name, piece, None), formats, self.tz, book=book)
+                if stream.envelope is not None:  # as parallel._parse_range: the head's
+                    parser.use_envelope(stream.envelope)
                 with roomy_heap():
                     frame = parser.run(encoding=encoding, timestamped=timestamped)
                 prints = parser.prints[0] if parser.prints else outcome_prints(frame)
@@ -407,7 +412,9 @@ class _Stream:
         self.pending = bytearray()
         self.eof = False
         self.problem: str | None = None
-        self.facts = ("utf-8", False)  # the encoding, and whether records open with a time
+        #: whether records open with a time, and the prefix envelope (of the stream's head)
+        self.timestamped = False
+        self.envelope: Envelope | None = None
         self._fill(min(2 * _SCAN_BYTES, RANGE_BYTES) + 1)
         self.short = self.eof
 
@@ -452,7 +459,7 @@ class _Stream:
         self._fill(block + 1)
         if self.eof and len(self.pending) <= block:
             return len(self.pending)
-        return _cut_in(bytes(self.pending[:block]), self.facts[1])
+        return _cut_in(bytes(self.pending[:block]), self.timestamped, self.envelope)
 
 
 def _scan_bytes() -> int:

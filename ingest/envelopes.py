@@ -11,6 +11,10 @@ the file. The envelopes are data (``formats/envelopes.toml``), each checked by i
 The decision is made once per file (or byte range) from its first lines: every one of them must
 be in the envelope; other files cost nothing. A line keeps its own timestamp; a line without one
 gets the envelope's, unless it continues a record (a traceback's frames must stay continuations).
+
+A multiplexer (docker compose, honcho, kubectl --prefix, stern, grep) merges several streams and
+its prefix names each line's stream: unwrap_streams gives the streams too, and the grouper keeps
+a record in progress per stream (ingest.records), so that interleaved tracebacks stay whole.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +63,22 @@ def strip_terminal_codes(text: str, *, carets: bool = True) -> str:
 def application_text(chunk: str, envelope: Envelope | None, *, carets: bool = True) -> str:
     """The application's own lines of ``chunk``: out of their envelope, without terminal
     codes (what the grouper and the matchers read; ``carets`` as for strip_terminal_codes)."""
-    lines = chunk if envelope is None else envelope.unwrap(chunk)
-    return strip_terminal_codes(lines, carets=carets)
+    return application_lines(chunk, envelope, carets=carets)[0]
+
+
+def application_lines(
+    chunk: str, envelope: Envelope | None, *, carets: bool = True
+) -> tuple[str, list[str | None] | None]:
+    """application_text, and the stream each line came from when the envelope names one (a
+    multiplexer's prefix: a compose service, a pod's container, a grep'd file), else None."""
+    if envelope is None:
+        return strip_terminal_codes(chunk, carets=carets), None
+    if envelope.prefix is not None:
+        # a multiplexer colours its prefix (compose, honcho, stern): the codes go first, or
+        # they hide the prefix
+        text, streams = envelope.unwrap_streams(strip_terminal_codes(chunk, carets=carets))
+        return text, streams
+    return strip_terminal_codes(envelope.unwrap(chunk), carets=carets), None
 
 
 class EnvelopeError(ValueError):
@@ -81,6 +100,23 @@ class Envelope:
     #: entries, `requires` keys that must be among the first lines
     document: bool = False
     time_format: str = ""  # strptime format of an envelope time to_iso does not read
+    #: prefix envelopes whose `stream` group is weak evidence (two lowercase words): the
+    #: first lines must show a stream again (a multiplexer's streams each write many lines)
+    streams_repeat: bool = False
+    #: prefix envelopes: the zone of a prefix time written without one (`aws logs tail
+    #: --format short` prints UTC as a bare "%Y-%m-%dT%H:%M:%S")
+    time_zone: str = ""
+    #: prefix envelopes whose prefix alone is weak evidence (a bare ISO time): one of the
+    #: first lines must hold the application's own time (or a JSON object) after it
+    inner_time: bool = False
+    #: prefix envelopes with an `n` group (grep -n's line number): the first lines' numbers
+    #: go up (a time-only "10:11:12" or a date's "2026-" does not)
+    numbers_increase: bool = False
+
+    @property
+    def has_streams(self) -> bool:
+        """The prefix names the stream each line came from (records are grouped per stream)."""
+        return self.prefix is not None and "stream" in self.prefix.groupindex
 
     def unwrap_line(self, line: str) -> str | None:
         """The application's line, or None when ``line`` is not in this envelope ("" for a
@@ -91,7 +127,7 @@ class Envelope:
             m = self.prefix.match(line)
             if m is None:
                 return None
-            return _with_time(line[m.end() :], m.group("time"))
+            return _with_time(line[m.end() :], self._time(m))
         if not line.startswith("{"):
             return None
         try:
@@ -107,6 +143,11 @@ class Envelope:
         text = payload.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
         return _with_time(text, self.time_of(obj.get(self.time)))
 
+    def _time(self, m: re.Match[str]) -> str | None:
+        """The time a prefix wrote (None when it writes none)."""
+        time = m.groupdict().get("time")
+        return time + self.time_zone if time and self.time_zone else time
+
     def time_of(self, value: Any) -> str | None:
         """The envelope's time as ISO 8601 (``time_format`` when to_iso cannot read it)."""
         iso = to_iso(value)
@@ -121,12 +162,36 @@ class Envelope:
         """Every line of ``chunk`` unwrapped (a line not in the envelope is kept as it is)."""
         if self.document:
             return _unwrap_document(self, chunk)
+        if self.prefix is not None:
+            return self.unwrap_streams(chunk)[0]
         lines = chunk.split("\n")
         out = []
         for line in lines:
             inner = self.unwrap_line(line) if line else None
             out.append(line if inner is None else inner)
         return "\n".join(out)
+
+    def unwrap_streams(self, chunk: str) -> tuple[str, list[str | None] | None]:
+        """A prefix envelope's unwrap, and each line's stream when the prefix names one (None
+        for a line without: blank, the envelope's own, or not in the envelope)."""
+        assert self.prefix is not None
+        match, skip = self.prefix.match, self.skip
+        named = self.has_streams
+        streams: list[str | None] | None = [] if named else None
+        out = []
+        for line in chunk.split("\n"):
+            stream = None
+            inner = line
+            if skip is not None and skip.match(line):
+                inner = ""
+            elif line and (m := match(line)) is not None:
+                inner = _with_time(line[m.end() :], self._time(m))
+                if named:
+                    stream = m.group("stream")
+            out.append(inner)
+            if streams is not None:
+                streams.append(stream)
+        return "\n".join(out), streams
 
 
 def _with_time(text: str, time: str | None) -> str:
@@ -153,6 +218,10 @@ def _envelope(raw: dict[str, Any]) -> Envelope:
         csv=bool(raw.get("csv", False)),
         document=bool(raw.get("document", False)),
         time_format=raw.get("time_format", ""),
+        streams_repeat=bool(raw.get("streams_repeat", False)),
+        time_zone=raw.get("time_zone", ""),
+        inner_time=bool(raw.get("inner_time", False)),
+        numbers_increase=bool(raw.get("numbers_increase", False)),
     )
 
 
@@ -181,6 +250,11 @@ def envelopes() -> tuple[Envelope, ...]:
             got = table.unwrap_line(row) if table is not None else None
         else:
             got = env.unwrap_line(raw["sample"])
+            if "stream" in raw:  # the stream the prefix names
+                m = env.prefix.match(raw["sample"]) if env.prefix is not None else None
+                stream = m.groupdict().get("stream") if m is not None else None
+                if stream != raw["stream"]:
+                    raise EnvelopeError(f"envelopes.toml {env.name}: sample's stream is {stream!r}")
         if got != raw["expect"]:
             raise EnvelopeError(f"envelopes.toml {env.name}: sample unwraps to {got!r}")
         for line in raw.get("skipped", ()):
@@ -190,32 +264,58 @@ def envelopes() -> tuple[Envelope, ...]:
     return tuple(out)
 
 
-def _skipped(line: str) -> bool:
-    """``line`` is an envelope's own line (journalctl opens with "-- Logs begin at ... --")."""
-    return any(env.skip is not None and env.skip.match(line) for env in envelopes())
-
-
 def detect(chunk: str) -> Envelope | None:
     """The envelope every one of the first non-blank lines of ``chunk`` is in, or None."""
     head = [ln for ln in chunk.split("\n", DECIDE_LINES * 2)[: DECIDE_LINES * 2] if ln.strip()]
     head = head[:DECIDE_LINES]
-    if head and head[0].strip() in ("{", "["):  # a pretty-printed JSON document
+    if not head:
+        return None
+    if head[0].strip() in ("{", "["):  # a pretty-printed JSON document
         return JsonDocument.detect(head)
-    if head and (head[0][:1] in ("[", "\x1b") or head[0][:20].isspace()):
+    if head[0][:1] in ("[", "\x1b") or head[0][:20].isspace():
         # a console layout; a byte range of one (ingest.parallel) may open on any of its rows
-        return ConsoleLayout.detect([strip_terminal_codes(line, carets=False) for line in head])
-    if head and not head[0].startswith("{") and "," in head[0]:
+        layout = ConsoleLayout.detect([strip_terminal_codes(line, carets=False) for line in head])
+        if layout is not None:
+            return layout
+    if not head[0].startswith("{") and "," in head[0]:
         table = CsvExport.detect(head)
         if table is not None:
             return table
-    if not head or not (head[0].startswith("{") or head[0][:1].isdigit() or _skipped(head[0])):
-        return None
+    # a multiplexer's prefix may be coloured (compose, honcho, stern): decided without codes
+    plain = [strip_terminal_codes(line) for line in head]
     for env in envelopes():
         if env.csv or env.document:
             continue
-        if all(env.unwrap_line(line) is not None for line in head):
+        lines = plain if env.prefix is not None else head
+        if all(env.unwrap_line(line) is not None for line in lines) and _evidence(env, lines):
             return env
     return None
+
+
+def _evidence(env: Envelope, lines: list[str]) -> bool:
+    """The first lines show what a weak prefix alone does not. ``streams_repeat``: a stream
+    name at least twice (a multiplexer's streams write many lines; an application's first two
+    words differ from line to line). ``inner_time``: an application's own time (or a JSON
+    object) after the prefix on some line (an application that writes a bare ISO time and
+    then its message has no second time). ``numbers_increase``: the line numbers a prefix
+    writes go up from line to line (grep -n's do; the hours of a time-only log repeat)."""
+    if env.prefix is None:
+        return True
+    found = [m for m in map(env.prefix.match, lines) if m is not None]
+    if not any(m.end() for m in found):
+        return False  # no line with the prefix itself (journald's indented lines alone)
+    if env.numbers_increase:
+        numbers = [int(m.group("n")) for m in found]
+        if len(numbers) < 2 or any(b <= a for a, b in pairwise(numbers)):
+            return False
+    if env.streams_repeat and len(lines) > 1:
+        streams = [m.group("stream") for m in found]
+        if len(set(streams)) == len(streams):
+            return False
+    if env.inner_time:
+        rests = (m.string[m.end() :] for m in found)
+        return any(LEADING_TS.match(rest) or rest.startswith("{") for rest in rests)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import IO, Any
 import pandas as pd
 
 from ingest.context import concat_context, only_lines
-from ingest.envelopes import application_text, strip_terminal_codes
+from ingest.envelopes import Envelope, application_text, envelopes, strip_terminal_codes
 from ingest.envelopes import detect as detect_envelope
 from ingest.fastlane import RecipeBook
 from ingest.formats import LogFormat, get_format, registry
@@ -128,11 +128,12 @@ def plan_ranges(
     shares = list(weights) if weights is not None else [1] * parts
     cuts = [0]
     with open(path, "rb") as fh:
+        envelope = _prefix_envelope(fh.read(_HEAD_BYTES))
         for k in range(1, len(shares)):
             pos = size * sum(shares[:k]) // sum(shares)
             fh.seek(pos)
             block = fh.read(_SCAN_BYTES)
-            cut = _cut_in(block, timestamped)
+            cut = _cut_in(block, timestamped, envelope)
             if cut is not None and pos + cut > cuts[-1]:
                 cuts.append(pos + cut)
     cuts.append(size)
@@ -148,10 +149,22 @@ _QUIET_LINES = 32
 _SCAN_LINES = 8_000
 
 
-def _cut_in(block: bytes, timestamped: bool) -> int | None:
+def _prefix_envelope(head: bytes) -> Envelope | None:
+    """The prefix envelope of a file whose head is ``head`` (ingest.envelopes), else None."""
+    text = head.decode(sniff_encoding(head), errors="replace")
+    envelope = detect_envelope(text[: text.rfind("\n") + 1] or text)
+    return envelope if envelope is not None and envelope.prefix is not None else None
+
+
+def _cut_in(block: bytes, timestamped: bool, envelope: Envelope | None = None) -> int | None:
     """Offset in ``block`` of the first opener after _QUIET_LINES ``_quiet`` lines (else of the
     opener after the longest quiet stretch, counted from the block's start, whose line before
-    is cut off; None without an opener)."""
+    is cut off; None without an opener).
+
+    In a prefix envelope the lines are judged without their prefix; where the prefix names
+    streams (a multiplexer's), a cut also waits until every stream seen in the block has its
+    record closed: its last line a quiet opener (a stream's traceback may go on after lines
+    of other streams, and cut there its lines would be read apart)."""
     best: int | None = None
     best_quiet = -1
     quiet = 0  # quiet lines right before this one
@@ -159,13 +172,29 @@ def _cut_in(block: bytes, timestamped: bool) -> int | None:
     if not offset:
         return None
     lines = block[offset:].split(b"\n", _SCAN_LINES)[:-1]  # whole lines only
+    streams = envelope is not None and envelope.has_streams
+    open_streams: set[str | None] = set()  # streams whose last line may be continued
     for raw in lines[:_SCAN_LINES]:
         line = strip_terminal_codes(raw.decode("utf-8", errors="replace"))
-        if quiet > best_quiet and _is_opener(line, timestamped):
+        stream = None
+        if envelope is not None and envelope.prefix is not None:
+            m = envelope.prefix.match(line)
+            if m is not None and streams:
+                stream = m.group("stream")
+            inner = envelope.unwrap_line(line)
+            line = line if inner is None else inner
+        opener = _is_opener(line, timestamped)
+        settled = not open_streams or open_streams == {stream}
+        if quiet > best_quiet and opener and settled:
             best, best_quiet = offset, quiet
             if quiet >= _QUIET_LINES:
                 return offset
         quiet = quiet + 1 if _quiet(line) else 0
+        if streams and line:
+            if opener and _quiet(line):
+                open_streams.discard(stream)
+            else:
+                open_streams.add(stream)
         offset += len(raw) + 1
     return best
 
@@ -223,11 +252,20 @@ def _parse_range(
     encoding: str,
     timestamped: bool,
     name: str | None = None,
+    envelope: str | None = None,
 ) -> tuple[pd.DataFrame, FileReport, int, Prints]:
     """Worker: parse one range; line numbers are relative to the range (the parent shifts them).
     Also returns the range's outcome_prints: the parent merges repeated request_ids only when
-    two ranges share one, instead of fingerprinting and sorting every row again."""
+    two ranges share one, instead of fingerprinting and sorting every row again.
+
+    ``envelope``: the name of the file's prefix envelope ("" for none), as the caller read it
+    from the file's head; None: read here (ingest.store's segments)."""
     from ingest.pipeline import FileParser, roomy_heap
+
+    if envelope is None and start > 0:
+        with open(path, "rb") as fh:
+            head = _prefix_envelope(fh.read(_HEAD_BYTES))
+        envelope = head.name if head is not None else ""
 
     def opener() -> IO[bytes]:
         return io.BufferedReader(_Range(path, start, end), 1 << 20)
@@ -235,6 +273,10 @@ def _parse_range(
     formats = (get_format(fmt),) if fmt else registry()
     book = _book((path, fmt, tz, encoding, timestamped))
     parser = FileParser(Source(name or path, opener, end - start), formats, tz, book=book)
+    if envelope:
+        # the envelope of the file's head: a range's own first lines may not show the
+        # evidence a weak prefix needs (ingest.envelopes._evidence)
+        parser.use_envelope(envelope_named(envelope))
     with roomy_heap():
         frame = parser.run(encoding=encoding, timestamped=timestamped)
     prints = parser.prints[0] if parser.prints else outcome_prints(frame)
@@ -398,19 +440,25 @@ def start_method() -> str:
     return "fork" if alone and sys.platform.startswith("linux") else "spawn"
 
 
-def _head(path: str) -> tuple[str, bool]:
+def _head(path: str) -> tuple[str, bool, str | None]:
     with open(path, "rb") as fh:
         return head_facts(fh.read(8 << 20))
 
 
-def head_facts(head: bytes) -> tuple[str, bool]:
-    """The encoding of a file and whether its records open with a timestamp, from its first
-    bytes: decided once, for every range."""
+def envelope_named(name: str) -> Envelope:
+    return next(e for e in envelopes() if e.name == name)
+
+
+def head_facts(head: bytes) -> tuple[str, bool, str | None]:
+    """The encoding of a file, whether its records open with a timestamp, and its prefix
+    envelope's name, from its first bytes: decided once, for every range."""
     encoding = sniff_encoding(head)
     # decided on the application's lines, as FileParser does (envelopes off, colours off)
     text = head.decode(encoding, errors="replace")
-    text = application_text(text, detect_envelope(text))
-    return encoding, looks_timestamped(text.split("\n")[:SAMPLE_LINES])
+    envelope = detect_envelope(text)
+    text = application_text(text, envelope)
+    named = envelope.name if envelope is not None and envelope.prefix is not None else None
+    return encoding, looks_timestamped(text.split("\n")[:SAMPLE_LINES]), named
 
 
 #: one range's result: its events (lines counted from the range's start), its report, its
@@ -494,14 +542,14 @@ def parse_ranges(
     n = workers or os.cpu_count() or 1
     fmt = formats[0].name if len(formats) == 1 else None
     path = src.path or src.name
-    encoding, timestamped = _head(path)
+    encoding, timestamped, envelope = _head(path)
     parts = _ranges_per_worker() * n  # more ranges than processes
     if range_bytes:
         parts = max(parts, -(-os.path.getsize(path) // range_bytes))
     method = start_method()
     ranges = plan_ranges(path, parts, _shares(parts, method), timestamped)
     options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
-    options.update(timestamped=timestamped, name=src.name)
+    options.update(timestamped=timestamped, name=src.name, envelope=envelope or "")
     ctx = get_context(method)
     claims = _Claims(ctx, len(ranges))
     taken: set[int] = set()
@@ -585,6 +633,7 @@ def join_reports(
         report.ignored += part.ignored
         report.unparsed += part.unparsed
         report.formats.update(part.formats)
+        report.envelope = report.envelope or part.envelope
         report.utc_offsets.update(part.utc_offsets)
         if part.context is not None:
             named.append(part.context.assign(line=part.context["line"] + offset))

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ingest.catalog import load_catalogue
 from ingest.context import concat_context, only_lines
-from ingest.envelopes import Envelope, application_text
+from ingest.envelopes import Envelope, application_lines
 from ingest.envelopes import detect as detect_envelope
 from ingest.events import EventCollector
 from ingest.fastlane import FastLane, RecipeBook
@@ -113,6 +113,15 @@ class FileParser:
         #: whether the record being read is inside a fenced block
         self._markdown: bool | None = None
         self._in_fence = False
+        #: the stream of each line of the last chunk unwrapped, when the envelope names them
+        #: (a multiplexer's prefix: ingest.envelopes); None otherwise
+        self.streams: list[str | None] | None = None
+
+    def use_envelope(self, envelope: Envelope) -> None:
+        """Read the lines in ``envelope`` (decided on the file's head: ingest.parallel)."""
+        self._envelope_decided = True
+        self.envelope = envelope
+        self.report.envelope = envelope.name
 
     def unwrap(self, chunk: str) -> str:
         """The application's lines of ``chunk`` (ingest.envelopes; decided on the first one)."""
@@ -125,7 +134,8 @@ class FileParser:
             self._carets = "^[[" in chunk
         if self._markdown is None:
             self._markdown = chunk.startswith("```") or "\n```" in chunk
-        return application_text(chunk, self.envelope, carets=self._carets)
+        text, self.streams = application_lines(chunk, self.envelope, carets=self._carets)
+        return text
 
     def _as_read(self, data: AsciiText, grouper: RecordGrouper) -> bool:
         """The application's lines are ``data`` as read: no envelope, no colour codes, and the
@@ -210,10 +220,14 @@ class FileParser:
                         continue
                     text = read.text() if isinstance(read, AsciiText) else read
                     chunk = self.unwrap(text)
+                    streams = self.streams
                     if lane is not None and _decide_grouping(grouper, chunk):
-                        lane.run_chunk(chunk, grouper, self.collector, self.handle)
+                        if streams is None or grouper.alone_in(streams):
+                            lane.run_chunk(chunk, grouper, self.collector, self.handle)
+                        else:
+                            self._run_streams(chunk, streams, grouper, lane)
                         continue
-                    for rec in grouper.feed(chunk):
+                    for rec in grouper.feed(chunk, streams=streams):
                         self.handle(rec)
         except SourceError as exc:
             self.report.problem = f"{self.source.name}: {exc}"
@@ -237,6 +251,28 @@ class FileParser:
         frame = tidy_categories(frame)  # here: in each worker of a parallel parse
         self._summarise(frame)
         return frame
+
+    def _run_streams(
+        self, chunk: str, streams: list[str | None], grouper: RecordGrouper, lane: FastLane
+    ) -> None:
+        """A chunk of several streams' lines (a multiplexer's): the runs that group as a plain
+        log's go through the fast lane, the rest through the grouper, per stream."""
+        lines = chunk.split("\n")
+        whole = chunk.endswith("\n")
+        if whole:
+            lines.pop()
+        streams = streams[: len(lines)]
+        for a, b, alike in grouper.pieces(lines, streams):
+            text = "\n".join(lines[a:b])
+            if whole or b < len(lines):
+                text += "\n"
+            if alike:
+                for rec in grouper.enter_plain(streams[a:b]):
+                    self.handle(rec)
+                lane.run_chunk(text, grouper, self.collector, self.handle)
+            else:
+                for rec in grouper.feed(text, streams=streams[a:b]):
+                    self.handle(rec)
 
     def _summarise(self, frame: pd.DataFrame) -> None:
         r = self.report

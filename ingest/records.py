@@ -75,6 +75,15 @@ HTTP_LINES = 60
 HTTP_STATUS_LINE = re.compile(r"(?:< )?HTTP/\d(?:\.\d)? [1-5]\d\d\b")
 _HTTP_HEADER = re.compile(r"[A-Za-z0-9][\w-]{0,80}: ")
 MAX_RECORD_CHARS = 1 << 20
+#: a stream (ingest.envelopes) whose record has had no line for this many lines of the file
+#: is taken as done: its record is handed on, so that events come out near log order
+IDLE_STREAM_LINES = 1000
+#: lines of several streams that group as a plain log's are read by the fast lane in runs of
+#: at least this many (RecordGrouper.pieces)
+MIN_FAST_RUN = 2000
+
+#: what a record in progress is, saved while another stream's lines are read
+_State = tuple[list[str], int, "str | None", int, bool, "str | None", int, int, int, bool]
 
 
 @dataclass(slots=True)
@@ -132,6 +141,12 @@ class RecordGrouper:
         #: whether its blank line came (the next line is its body)
         self.http_left = 0
         self._http_body = False
+        #: streams (a multiplexer's prefix names them: ingest.envelopes): the stream whose
+        #: record is the one above, the others' records in progress and where each was last
+        self._stream: str | None = None
+        self._others: dict[str | None, _State] = {}
+        self._seen: dict[str | None, int] = {}
+        self._lookahead_streams: list[str | None] = []
 
     def _flush(self) -> Record | None:
         if not self._pending:
@@ -287,26 +302,201 @@ class RecordGrouper:
         else:
             self.open_braces = 0
 
-    def feed(self, text: str, *, final: bool = False) -> Iterator[Record]:
+    def feed(
+        self, text: str, *, final: bool = False, streams: list[str | None] | None = None
+    ) -> Iterator[Record]:
+        """Records of ``text``'s lines; ``streams``: the stream of each line (None: the one
+        above), when a multiplexer's prefix names it. A record is then grouped within its own
+        stream: a traceback of one service keeps its lines when another's come between them
+        (client-log-formats.md section 6.1), and inherits the time of its stream's last
+        record (section 6.10). A record's lines need not be adjacent then: ``first_line`` is
+        its first, ``n_lines`` how many it has."""
         lines = text.split("\n")
         if text.endswith("\n"):
             lines.pop()
+            if streams is not None:
+                streams = streams[: len(lines)]
         if self.timestamped is None:
             # decide on the first SAMPLE_LINES lines of the file, whatever the chunk sizes
             self._lookahead.extend(lines)
+            if streams is not None:
+                self._lookahead_streams.extend(streams)
             if len(self._lookahead) < SAMPLE_LINES and not final:
                 return
             lines, self._lookahead = self._lookahead, []
+            if streams is not None:
+                streams, self._lookahead_streams = self._lookahead_streams, []
             self.timestamped = looks_timestamped(lines)
-        yield from self._consume(lines)
+        if streams is None:
+            yield from self._consume(lines)
+        else:
+            yield from self._consume_streams(lines, streams)
         if final:
             yield from self.close()
 
     def close(self) -> Iterator[Record]:
         if self.timestamped is None:
             lines, self._lookahead = self._lookahead, []
+            streams, self._lookahead_streams = self._lookahead_streams, []
             self.timestamped = looks_timestamped(lines)
-            yield from self._consume(lines)
+            if streams:
+                yield from self._consume_streams(lines, streams)
+            else:
+                yield from self._consume(lines)
         rec = self._flush()
+        records = [rec] if rec is not None else []
+        for key in list(self._others):
+            records.extend(self._flush_other(key))
+        yield from sorted(records, key=lambda r: r.first_line)
+
+    # -- streams -----------------------------------------------------------------------------
+
+    def _save(self) -> _State:
+        return (
+            self._pending,
+            self._pending_start,
+            self._pending_ts,
+            self._pending_chars,
+            self._in_trace,
+            self.last_ts,
+            self.open_braces,
+            self.brace_left,
+            self.http_left,
+            self._http_body,
+        )
+
+    def _load(self, state: _State) -> None:
+        (
+            self._pending,
+            self._pending_start,
+            self._pending_ts,
+            self._pending_chars,
+            self._in_trace,
+            self.last_ts,
+            self.open_braces,
+            self.brace_left,
+            self.http_left,
+            self._http_body,
+        ) = state
+
+    def _enter(self, stream: str | None) -> None:
+        """Make ``stream``'s record the one in progress (the current one is put aside)."""
+        self._others[self._stream] = self._save()
+        self._seen[self._stream] = self.line_no
+        state = self._others.pop(stream, None)
+        # a stream seen for the first time inherits the time of the line above it
+        fresh: _State = ([], 0, None, 0, False, self.last_ts, 0, 0, 0, False)
+        self._load(state if state is not None else fresh)
+        self._stream = stream
+
+    def _flush_other(self, key: str | None) -> Iterator[Record]:
+        """The record in progress of the stream ``key`` (not the current one), handed on."""
+        state = self._others.pop(key)
+        if not state[0]:
+            return
+        current = self._save()
+        self._load(state)
+        rec = self._flush()
+        self._others[key] = self._save()
+        self._load(current)
         if rec is not None:
             yield rec
+
+    def _consume_streams(self, lines: list[str], streams: list[str | None]) -> Iterator[Record]:
+        i, n = 0, len(lines)
+        while i < n:  # a run of lines of one stream (a line of none stays in the one above)
+            stream = streams[i]
+            if stream is not None and stream != self._stream:
+                self._enter(stream)
+            j = i + 1
+            while j < n and (streams[j] is None or streams[j] == stream):
+                j += 1
+            yield from self._consume(lines[i:j])
+            i = j
+        for key, seen in list(self._seen.items()):
+            if key in self._others and self.line_no - seen > IDLE_STREAM_LINES:
+                yield from self._flush_other(key)
+                del self._seen[key]
+
+    def pieces(self, lines: list[str], streams: list[str | None]) -> list[tuple[int, int, bool]]:
+        """``lines`` cut into runs [a, b) that group alike as a plain log's lines (True: the
+        fast lane can read them) or only per stream (False).
+
+        A run groups alike when every line in it where the stream changes opens a record with
+        its own time: no line continues a record across a change of stream, the common case
+        of streams that interleave whole records (each line timestamped, or a traceback
+        written in one piece). A line that continues its stream's record after another
+        stream's line puts that record, from its opening line, in a run read per stream."""
+        last = self._stream
+        opened: dict[str, int] = {}  # a stream's record in progress opened on this line
+        windows: list[list[int]] = []
+        for i, (line, stream) in enumerate(zip(lines, streams, strict=True)):
+            if stream is None:
+                continue
+            first = line[:1]
+            opens = (first.isdigit() or first in OPENING_CHARS) and LEADING_TS.match(line)
+            if opens:
+                opened[stream] = i
+            elif stream != last:
+                start = opened.get(stream, 0)
+                if windows and start <= windows[-1][1] + 1:
+                    windows[-1][1] = i
+                    windows[-1][0] = min(windows[-1][0], start)
+                else:
+                    windows.append([start, i])
+            last = stream
+        # windows may reach back over earlier ones: merged
+        windows.sort()
+        merged: list[list[int]] = []
+        for start, end in windows:
+            if merged and start <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        out: list[tuple[int, int, bool]] = []
+        at = 0
+        for start, end in merged:
+            if start > at:
+                out.append((at, start, True))
+            out.append((start, end + 1, False))
+            at = end + 1
+        if at < len(lines):
+            out.append((at, len(lines), True))
+        # a short run goes per stream too: a call of the fast lane costs milliseconds
+        joined: list[tuple[int, int, bool]] = []
+        for a, b, groups in out:
+            alike = groups and (b - a >= MIN_FAST_RUN or len(out) == 1)
+            if joined and not alike and not joined[-1][2]:
+                joined[-1] = (joined[-1][0], b, False)
+            else:
+                joined.append((a, b, alike))
+        return joined
+
+    def enter_plain(self, streams: list[str | None]) -> list[Record]:
+        """Before lines of ``streams`` are read as a plain log's (a run of ``pieces`` that
+        groups alike): the records other streams have in progress end where their stream's
+        next line opens one (in the run), so they are handed on (returned) first; the grouper
+        is then in the stream of the run's last line."""
+        present = {s for s in streams if s is not None}
+        records = [
+            rec
+            for key in [k for k in present if k != self._stream and k in self._others]
+            for rec in self._flush_other(key)
+        ]
+        last = next((s for s in reversed(streams) if s is not None), None)
+        if last is not None:
+            self._stream = last
+        return sorted(records, key=lambda r: r.first_line)
+
+    def alone_in(self, streams: list[str | None]) -> bool:
+        """All of ``streams`` are one stream (or none), and no other stream has a record in
+        progress: the lines can be read as a plain log's (ingest.fastlane). The grouper is
+        then in that stream."""
+        named = {s for s in streams if s is not None}
+        if len(named) > 1:
+            return False
+        if named:
+            (stream,) = named
+            if stream != self._stream:
+                self._enter(stream)
+        return not any(state[0] for state in self._others.values())

@@ -51,6 +51,25 @@ def _wrap(kind: str, k: int, line: str) -> str:
         return f"2026-11-20T10:00:0{k}+0800 web-3 chat[812]: {line}"
     if kind == "aws-logs-tail":
         return f"2026-11-20T02:00:0{k}.123000+00:00 ecs/chat/4f1c9e0a {line}"
+    # multiplexers (one stream here; several in tests/test_prefixes.py)
+    if kind == "docker-compose":
+        return f"chat-api-1  | {line}"
+    if kind == "procfile-runner":
+        return f"10:00:0{k} web.1    | {line}"
+    if kind == "kubectl-prefix":
+        return f"[pod/chat-7d9f8b6c5-x2k4p/app] {t} {line}"
+    if kind == "stern":
+        return f"chat-7d9f8b6c5-x2k4p app {line}"
+    if kind == "grep-n":
+        return f"logs/app.log:{k + 1}:{line}"
+    if kind == "grep":
+        return f"logs/app.log:{line}"
+    if kind == "grep-n-one-file":
+        return f"{k + 101}{':' if k == 3 else '-'}{line}"  # grep -n -B3 -A3 ERROR app.log
+    if kind == "journald-short":
+        return f"Nov 20 10:00:0{k} web-3 chat[812]: {line}"
+    if kind == "aws-logs-tail-short":
+        return f"2026-11-20T02:00:0{k} {line}"
     if kind == "gcp-logging-text":
         return json.dumps(
             {

@@ -238,7 +238,7 @@ class Follower:
             text = tail.parser.unwrap(block.decode(tail.encoding, errors="replace"))
             collector = tail.parser.collector
             before = {id(r) for r in collector.rows if r.absorbed}
-            for rec in tail.grouper.feed(text):
+            for rec in tail.grouper.feed(text, streams=tail.parser.streams):
                 tail.parser.handle(rec)
             self._carry_release(collector, before, tail.released)
         return got

@@ -92,7 +92,7 @@ def _kind_of(path: str) -> tuple[str, str, bool]:
         magic = fh.read(4)
     if magic[:2] == b"\x1f\x8b" or magic == b"PK\x03\x04":
         return WHOLE, "utf-8", True
-    encoding, timestamped = _head(path)
+    encoding, timestamped, _envelope = _head(path)
     if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
         return WHOLE, encoding, timestamped
     return RANGE, encoding, timestamped

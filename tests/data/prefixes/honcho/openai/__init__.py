@@ -1,0 +1,2 @@
+class RateLimitError(Exception):
+    """Stands in for openai-python's class: the traceback names it openai.RateLimitError."""

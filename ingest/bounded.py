@@ -6,8 +6,10 @@ peak RSS of 1 GB whatever the input size. Here the events go to disk as they are
 are handed on in batches, the same events in the same order as ``load_events`` gives:
 
 1. parse: big plain files in byte ranges of at most ``RANGE_BYTES`` (``parallel.parse_ranges``,
-   each range's result left in its file), other sources whole (``FileParser``), each result
-   written to a file at once;
+   each range's result left in its file, both cores at work); a compressed file, an archive
+   member or stdin in pieces of as much text, cut where ranges are cut, each parsed as it is
+   inflated (``_Stream``); a small source whole (``FileParser``). Each result goes to a file
+   at once;
 2. join: a file's ranges' reports and line offsets (``parallel.join_reports``); the outcomes
    two ranges both mention are merged as ``load_events`` merges them (the earliest mention
    kept, mentions summed, gaps filled: ``schema.merge_by_request_id`` run on those rows only);
@@ -83,7 +85,7 @@ def text_size(sources: Sequence[Source]) -> int:
 
 @dataclass
 class _Part:
-    """One result on disk: a range of a file, or a whole file."""
+    """One result on disk: a byte range of a file, or a piece of a stream."""
 
     file: str
     report: FileReport

@@ -22,6 +22,7 @@ are handed on in batches, the same events in the same order as ``load_events`` g
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import tempfile
 import zlib
@@ -59,13 +60,20 @@ BOUNDED_MIN_BYTES = 768 << 20
 GZIP_TEXT_RATIO = 10
 #: the largest byte range of a big file (a 128 MB text range: about 0.75 M events, 60 MB)
 RANGE_BYTES = 128 << 20
-#: DuckDB's memory while it sorts parts that are out of order (it spills the rest to disk)
-SORT_MEMORY = "256MB"
+#: DuckDB's memory while it sorts parts that are out of order (it spills the rest to disk):
+#: the first, else the next when the sort cannot work within it
+SORT_MEMORY = ("128MB", "512MB")
+#: DuckDB's threads for that sort (each needs its own working memory within the limit)
+SORT_THREADS = 1
 #: fingerprints held at once while looking for outcomes two ranges share (32 MB)
 BUCKET_PRINTS = 4 << 20
 #: rows per batch handed on by the sort
-BATCH_ROWS = 256 << 10
+BATCH_ROWS = 64 << 10
 _NO_TIME = np.iinfo(np.int64).max
+
+
+class SortError(RuntimeError):
+    """Events out of time order that DuckDB could not sort within its memory limits."""
 
 
 def text_size(sources: Sequence[Source]) -> int:
@@ -287,25 +295,36 @@ class PartedEvents:
     # -- 3. order -------------------------------------------------------------------------
 
     def in_order(self) -> bool:
-        """The parts, one after the other, are in load_events' order."""
-        last: tuple[int, str, int] | None = None
+        """The parts can be handed on without a sort (``_sequence``)."""
+        return self._sequence() is not None
+
+    def _sequence(self) -> list[_Written] | None:
+        """The parts in load_events' order without a sort, or None when that needs one: each
+        file's parts in order, one after the other, and the files' spans apart (rotated logs:
+        app.log.2, app.log.1, app.log), ordered by where each starts."""
+        runs: dict[str, list[_Written]] = {}
         for w in self._written:
-            if not w.rows:
-                continue
-            if not w.ordered or (last is not None and w.first < last):
-                return False
-            last = w.last
-        return True
+            if w.rows:
+                runs.setdefault(w.first[1], []).append(w)
+        for run in runs.values():
+            if not all(w.ordered for w in run):
+                return None
+            if any(b.first < a.last for a, b in pairwise(run)):
+                return None
+        ordered = sorted(runs.values(), key=lambda run: run[0].first)
+        if any(b[0].first < a[-1].last for a, b in pairwise(ordered)):
+            return None
+        return [w for run in ordered for w in run]
 
     def batches(self) -> Iterator[pd.DataFrame]:
         """The events (errors only when so constructed) in load_events' order, a part or
         ``BATCH_ROWS`` at a time."""
-        if self.in_order():
-            for w in self._written:
-                if w.rows:
-                    yield load_result(w.file)
+        sequence = self._sequence()
+        if sequence is None:
+            yield from self._sorted()
             return
-        yield from self._sorted()
+        for w in sequence:
+            yield load_result(w.file)
 
     def _sorted(self) -> Iterator[pd.DataFrame]:
         import duckdb
@@ -328,20 +347,38 @@ class PartedEvents:
             os.unlink(w.file)
         if not files:
             return
-        con = duckdb.connect()
-        try:
-            con.execute(f"SET memory_limit = '{SORT_MEMORY}'")
-            con.execute("SET temp_directory = ?", [os.path.join(self.folder, "duckdb")])
-            con.execute("SET TimeZone = 'UTC'")
-            columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-            order = f'coalesce(epoch_us("timestamp"), {_NO_TIME}), source, line, _seq'
-            con.execute("SET enable_progress_bar = false")
-            sql = f"SELECT {columns} FROM read_parquet(?) ORDER BY {order}"
-            for batch in con.sql(sql, params=[files]).to_arrow_reader(BATCH_ROWS):
-                if batch.num_rows:
-                    yield to_events(pa.Table.from_batches([batch]))
-        finally:
-            con.close()
+        columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        order = f'coalesce(epoch_us("timestamp"), {_NO_TIME}), source, line, _seq'
+        sql = f"SELECT {columns} FROM read_parquet(?) ORDER BY {order}"
+        for memory in SORT_MEMORY:
+            con = duckdb.connect()
+            try:
+                con.execute(f"SET memory_limit = '{memory}'")
+                con.execute(f"SET threads = {SORT_THREADS}")
+                con.execute("SET preserve_insertion_order = false")
+                con.execute("SET temp_directory = ?", [os.path.join(self.folder, "duckdb")])
+                con.execute("SET TimeZone = 'UTC'")
+                con.execute("SET enable_progress_bar = false")
+                try:
+                    # the sort is done before the first batch comes: a limit too tight for
+                    # it fails here, and the next one is tried
+                    reader = con.sql(sql, params=[files]).to_arrow_reader(BATCH_ROWS)
+                    first = reader.read_next_batch()
+                except duckdb.OutOfMemoryException as exc:
+                    if memory == SORT_MEMORY[-1]:
+                        raise SortError(
+                            f"sorting the events by time needs more than {memory} ({exc});"
+                            " parse the files one at a time, or use `dashscope-logs ingest`"
+                        ) from exc
+                    continue
+                except StopIteration:
+                    return
+                for batch in itertools.chain([first], reader):
+                    if batch.num_rows:
+                        yield to_events(pa.Table.from_batches([batch]))
+                return
+            finally:
+                con.close()
 
 
 def shared_prints(files: Sequence[str], bucket: int | None = None) -> Prints:

@@ -60,7 +60,7 @@ def _offset_text(seconds: int) -> str:
 
 
 #: rows turned into JSON text at once (a slice's text, about 100 MB, is one Arrow array)
-JSONL_ROWS = 256 << 10
+JSONL_ROWS = 64 << 10
 
 
 def write_jsonl(events: pd.DataFrame, fh: IO[str], tz: str) -> None:

@@ -249,3 +249,35 @@ def test_a_gzip_counts_as_the_text_it_holds(tmp_path: Path) -> None:
     (b,) = iter_sources(str(packed))
     assert bounded.text_size([a]) == 1000
     assert bounded.text_size([a, b]) == 1000 + b.size * bounded.GZIP_TEXT_RATIO
+
+
+def test_rotated_logs_are_handed_on_oldest_first_without_a_sort(
+    tmp_path: Path, tiny_ranges: None
+) -> None:
+    """app.log.2, app.log.1, app.log: each in time order, their spans apart. Sources come in
+    name order (the newest first), yet no sort is needed: the files go oldest first."""
+    text = _repeated_failures_log(tmp_path / "all.log", shuffled=False).read_text()
+    lines = text.splitlines(keepends=True)
+    third = len(lines) // 3
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    for name, chunk in (
+        ("app.log.2", lines[:third]),
+        ("app.log.1", lines[third : 2 * third]),
+        ("app.log", lines[2 * third :]),
+    ):
+        (folder / name).write_text("".join(chunk))
+    with bounded.PartedEvents(str(folder), tz=TZ) as parted:
+        assert parted.in_order()
+    assert _parted(str(folder), False)[:2] == _expected(str(folder), False)
+
+
+def test_a_sort_that_needs_more_memory_gets_it(
+    tmp_path: Path, tiny_ranges: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = _repeated_failures_log(tmp_path / "app.log", shuffled=True)
+    monkeypatch.setattr(bounded, "SORT_MEMORY", ("1MB",))
+    with pytest.raises(bounded.SortError, match="parse the files one at a time"):
+        _parted(str(log), False)
+    monkeypatch.setattr(bounded, "SORT_MEMORY", ("1MB", "256MB"))
+    assert _parted(str(log), False)[:2] == _expected(str(log), False)

@@ -111,7 +111,7 @@ def parse(
             if not all_events:
                 events = events[events["is_error"]]
             write_events(events, output, tz, stdout=sys.stdout)
-    except (OutputError, OSError) as exc:
+    except (OutputError, OSError, bounded.SortError) as exc:
         raise click.ClickException(str(exc)) from exc
     report_to_stderr(report)
 

@@ -84,6 +84,19 @@ MIN_FAST_RUN = 2000
 
 #: what a record in progress is, saved while another stream's lines are read
 _State = tuple[list[str], int, "str | None", int, bool, "str | None", int, int, int, bool]
+#: the RecordGrouper attributes that hold it, in _State's order
+_STATE_FIELDS = (
+    "_pending",
+    "_pending_start",
+    "_pending_ts",
+    "_pending_chars",
+    "_in_trace",
+    "last_ts",
+    "open_braces",
+    "brace_left",
+    "http_left",
+    "_http_body",
+)
 
 
 @dataclass(slots=True)
@@ -352,32 +365,11 @@ class RecordGrouper:
     # -- streams -----------------------------------------------------------------------------
 
     def _save(self) -> _State:
-        return (
-            self._pending,
-            self._pending_start,
-            self._pending_ts,
-            self._pending_chars,
-            self._in_trace,
-            self.last_ts,
-            self.open_braces,
-            self.brace_left,
-            self.http_left,
-            self._http_body,
-        )
+        return tuple(getattr(self, name) for name in _STATE_FIELDS)  # type: ignore[return-value]
 
     def _load(self, state: _State) -> None:
-        (
-            self._pending,
-            self._pending_start,
-            self._pending_ts,
-            self._pending_chars,
-            self._in_trace,
-            self.last_ts,
-            self.open_braces,
-            self.brace_left,
-            self.http_left,
-            self._http_body,
-        ) = state
+        for name, value in zip(_STATE_FIELDS, state, strict=True):
+            setattr(self, name, value)
 
     def _enter(self, stream: str | None) -> None:
         """Make ``stream``'s record the one in progress (the current one is put aside)."""

@@ -50,6 +50,7 @@ from ingest.schema import (
     merge_by_request_id,
     outcome_fingerprints,
     outcome_prints,
+    replace_merged,
 )
 from ingest.sources import TRUNCATED, Source, SourceError, iter_sources, open_raw
 
@@ -271,13 +272,13 @@ class PartedEvents:
             frame = _events_of(part)
             pos = np.flatnonzero(np.isin(outcome_fingerprints(frame), shared))
             if len(pos):
-                rows.append(frame.iloc[pos].assign(_part=part.index, _pos=pos))
+                rows.append(frame.iloc[pos].assign(_part_no=part.index, _row=pos))
             del frame
         if not rows:
             return None
         candidates = pd.concat(rows, ignore_index=True)  # with their places: not concat_events
         # as load_events: the earliest mention (the candidates are in line order) stays
-        return _Merged(candidates[["_part", "_pos"]], merge_by_request_id(candidates))
+        return _Merged(candidates[["_part_no", "_row"]], merge_by_request_id(candidates))
 
     def _keep(self, name: str, frame: pd.DataFrame) -> None:
         """Write the events of a part that are handed on, with their keys."""
@@ -566,8 +567,8 @@ def _events_of(part: _Part) -> pd.DataFrame:
 
 
 class _Merged:
-    """The rows of the outcomes two parts share (``where``: their part and position), and
-    ``kept``: those that remain after the merge, with the merged values."""
+    """The rows of the outcomes two parts share (``where``: their part and row), and ``kept``:
+    those that remain after the merge, with the merged values."""
 
     def __init__(self, where: pd.DataFrame, kept: pd.DataFrame) -> None:
         self.where = where
@@ -576,23 +577,12 @@ class _Merged:
     def apply(self, frame: pd.DataFrame, index: int) -> pd.DataFrame:
         """Part ``index``'s frame with the merge done: the rows kept get the merged values,
         the others go."""
-        mine = self.where.loc[self.where["_part"] == index, "_pos"].to_numpy()
+        mine = self.where.loc[self.where["_part_no"] == index, "_row"].to_numpy()
         if not len(mine):
             return frame
-        kept = self.kept[self.kept["_part"] == index]
-        rows = kept["_pos"].to_numpy()
-        out = frame.copy()
-        for col in EVENT_COLUMNS:
-            if col in ("request_id", "is_error"):
-                continue  # the same within an outcome
-            values = kept[col]
-            if isinstance(out[col].dtype, pd.CategoricalDtype):
-                values = values.astype("string").astype(out[col].dtype)
-            else:
-                values = values.astype(out[col].dtype)
-            out.loc[out.index[rows], col] = values.to_numpy()
-        drop = np.setdiff1d(mine, rows)
-        return out.drop(index=out.index[drop]).reset_index(drop=True)
+        kept = self.kept[self.kept["_part_no"] == index]
+        rows = kept["_row"].to_numpy()
+        return replace_merged(frame, rows, kept, np.setdiff1d(mine, rows))
 
 
 class _Counts:

@@ -453,10 +453,19 @@ def merge_by_request_id(
     merged = by.first()  # the first non-null value of each column, in line order
     merged["mentions"] = by["mentions"].sum()
     merged["_pos"] = by["_pos"].first()  # where the earliest mention stands
-    drop = np.setdiff1d(pos, merged["_pos"].to_numpy())
+    keep = merged["_pos"].to_numpy()
+    return replace_merged(frame, keep, merged, np.setdiff1d(pos, keep))
+
+
+def replace_merged(
+    frame: pd.DataFrame, keep: npt.NDArray[Any], merged: pd.DataFrame, drop: npt.NDArray[Any]
+) -> pd.DataFrame:
+    """``frame`` without its rows at positions ``drop``, and its rows at positions ``keep``
+    holding the values of ``merged`` (a row each, in that order): the end of a merge of
+    repeated outcomes (merge_by_request_id here; ingest.bounded across parts on disk)."""
     out = frame.drop(index=frame.index[drop]).reset_index(drop=True)
-    kept = np.setdiff1d(np.arange(len(frame)), drop)
-    rows = out.index[np.searchsorted(kept, merged["_pos"].to_numpy())]
+    remaining = np.setdiff1d(np.arange(len(frame)), drop)
+    rows = out.index[np.searchsorted(remaining, keep)]
     for col in EVENT_COLUMNS:
         if col in ("request_id", "is_error"):
             continue  # the same within an outcome (and rewriting the id column copies it all)

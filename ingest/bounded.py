@@ -241,14 +241,13 @@ class PartedEvents:
         for part, offset in zip(parts, offsets, strict=True):
             part.offset = offset
         merged = self._shared_merge(parts)
-        counts = _Counts()
         context = report.context
         named = []
         for part in parts:
             frame = _events_of(part)
             if merged is not None:
                 frame = merged.apply(frame, part.index)
-            counts.add(frame)
+            report.add_events(frame)
             if context is not None:
                 lo, hi = part.offset, part.offset + part.lines
                 mine = context[(context["line"] > lo) & (context["line"] <= hi)]
@@ -258,7 +257,6 @@ class PartedEvents:
             os.unlink(part.file)
         if context is not None:
             report.context = concat_context(named)
-        counts.into(report)
         return report
 
     @staticmethod
@@ -583,32 +581,6 @@ class _Merged:
         kept = self.kept[self.kept["_part_no"] == index]
         rows = kept["_row"].to_numpy()
         return replace_merged(frame, rows, kept, np.setdiff1d(mine, rows))
-
-
-class _Counts:
-    """Events, errors, errors without a request_id and the time span, counted part by part
-    (FileReport.count_events of the whole file's frame)."""
-
-    def __init__(self) -> None:
-        self.events = self.errors = self.no_id = 0
-        self.first: pd.Timestamp | None = None
-        self.last: pd.Timestamp | None = None
-
-    def add(self, frame: pd.DataFrame) -> None:
-        part = FileReport("")
-        part.count_events(frame)
-        self.events += part.events
-        self.errors += part.errors
-        self.no_id += part.errors_without_request_id
-        if part.first_ts is not None:
-            self.first = part.first_ts if self.first is None else min(self.first, part.first_ts)
-            assert part.last_ts is not None
-            self.last = part.last_ts if self.last is None else max(self.last, part.last_ts)
-
-    def into(self, report: FileReport) -> None:
-        report.events, report.errors = self.events, self.errors
-        report.errors_without_request_id = self.no_id
-        report.first_ts, report.last_ts = self.first, self.last
 
 
 def _keys(frame: pd.DataFrame) -> tuple[tuple[int, str, int], tuple[int, str, int], bool]:

@@ -46,13 +46,21 @@ class FileReport:
 
     def count_events(self, frame: pd.DataFrame) -> None:
         """Events, errors, errors without a request_id and the time span, from the file's frame."""
-        self.events = len(frame)
+        self.events = self.errors = self.errors_without_request_id = 0
+        self.first_ts = self.last_ts = None
+        self.add_events(frame)
+
+    def add_events(self, frame: pd.DataFrame) -> None:
+        """count_events for the file's frame a part at a time (ingest.bounded)."""
+        self.events += len(frame)
         errors = frame["is_error"].to_numpy(dtype=bool)  # masks only: no copy of the frame
-        self.errors = int(errors.sum())
-        self.errors_without_request_id = int((errors & frame["request_id"].isna().to_numpy()).sum())
+        self.errors += int(errors.sum())
+        no_id = errors & frame["request_id"].isna().to_numpy()
+        self.errors_without_request_id += int(no_id.sum())
         first, last = frame["timestamp"].min(), frame["timestamp"].max()
         if not pd.isna(first):
-            self.first_ts, self.last_ts = first, last
+            self.first_ts = first if self.first_ts is None else min(self.first_ts, first)
+            self.last_ts = last if self.last_ts is None else max(self.last_ts, last)
 
     @property
     def balanced(self) -> bool:

@@ -59,7 +59,7 @@ def _offset_text(seconds: int) -> str:
     return text + f":{rest % 60:02d}" if rest % 60 else text
 
 
-#: rows turned into JSON text at once (a slice's text, about 100 MB, is one Arrow array)
+#: rows turned into JSON text at once (a slice's text, about 25 MB, is one Arrow array)
 JSONL_ROWS = 64 << 10
 
 

@@ -113,7 +113,7 @@ def plan_ranges(
     path: str,
     parts: int,
     weights: Sequence[int] | None = None,
-    timestamped: bool | None = None,
+    facts: tuple[bool, str | None] | None = None,
 ) -> list[tuple[int, int]]:
     """Byte ranges [start, end) of ``path`` cut at the start of a record-opening line: about
     equal, or in proportion to ``weights`` (one per range).
@@ -123,12 +123,12 @@ def plan_ranges(
     a stretch of quiet lines (_cut_in), and takes the longest one the scanned block offers.
     """
     size = os.path.getsize(path)
-    if timestamped is None:
-        timestamped = _head(path)[1]
+    # whether records open with a time, and the prefix envelope: the caller's head_facts
+    timestamped, named = facts if facts is not None else _head(path)[1:]
+    envelope = envelope_named(named) if named else None
     shares = list(weights) if weights is not None else [1] * parts
     cuts = [0]
     with open(path, "rb") as fh:
-        envelope = _prefix_envelope(fh.read(_HEAD_BYTES))
         for k in range(1, len(shares)):
             pos = size * sum(shares[:k]) // sum(shares)
             fh.seek(pos)
@@ -547,7 +547,7 @@ def parse_ranges(
     if range_bytes:
         parts = max(parts, -(-os.path.getsize(path) // range_bytes))
     method = start_method()
-    ranges = plan_ranges(path, parts, _shares(parts, method), timestamped)
+    ranges = plan_ranges(path, parts, _shares(parts, method), (timestamped, envelope))
     options: dict[str, Any] = {"fmt": fmt, "tz": tz, "encoding": encoding}
     options.update(timestamped=timestamped, name=src.name, envelope=envelope or "")
     ctx = get_context(method)

@@ -133,7 +133,7 @@ class FileParser:
         if self._carets is None:  # colour codes shown as ^[[31m: pasted so throughout or never
             self._carets = "^[[" in chunk
         if self._markdown is None:
-            self._markdown = chunk.startswith("```") or "\n```" in chunk
+            self._markdown = _has_fence(chunk)
         text, self.streams = application_lines(chunk, self.envelope, carets=self._carets)
         return text
 
@@ -189,8 +189,7 @@ class FileParser:
         """A record of a Markdown paste that lies wholly outside its fenced blocks: the user's
         words about the log ("calls fail with 400 since yesterday"), not a log line. It is
         still matched (an error quoted in prose is read); unread, it is not flagged unparsed."""
-        fenced = text.startswith("```") or "\n```" in text
-        return bool(self._markdown) and not self._in_fence and not fenced
+        return bool(self._markdown) and not self._in_fence and not _has_fence(text)
 
     def run(
         self,
@@ -282,6 +281,11 @@ class FileParser:
                 f"{self.source.name}: no DashScope API calls found in {r.lines_read} lines;"
                 " is this a log of an application that calls DashScope?"
             )
+
+
+def _has_fence(text: str) -> bool:
+    """``text`` has a Markdown fence line (```)."""
+    return text.startswith("```") or "\n```" in text
 
 
 def _decide_grouping(grouper: RecordGrouper, chunk: str) -> bool:

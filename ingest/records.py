@@ -430,14 +430,9 @@ class RecordGrouper:
             if opens:
                 opened[stream] = i
             elif stream != last:
-                start = opened.get(stream, 0)
-                if windows and start <= windows[-1][1] + 1:
-                    windows[-1][1] = i
-                    windows[-1][0] = min(windows[-1][0], start)
-                else:
-                    windows.append([start, i])
+                windows.append([opened.get(stream, 0), i])
             last = stream
-        # windows may reach back over earlier ones: merged
+        # windows may reach back over earlier ones, or touch: merged
         windows.sort()
         merged: list[list[int]] = []
         for start, end in windows:
